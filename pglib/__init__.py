@@ -1,0 +1,40 @@
+r"""pglib: the numerical engine of the policy-gradient course book.
+
+Small, pure NumPy.  One module per idea:
+
+=====================  ==========================================================
+``pglib.mdp``          :class:`TabularMDP`, tables ``P[s, a, s']``, ``R[s, a]``
+``pglib.policies``     softmax, linear-softmax and Gaussian policies with scores
+``pglib.exact``        exact values, visit measures, J and its gradient
+``pglib.sampling``     vectorized episodes (:func:`rollouts`)
+``pglib.estimators``   REINFORCE, reward-to-go, baselines, with per-episode terms
+``pglib.checks``       live checks printed in the chapters
+``pglib.examples``     hand-workable MDPs, grid worlds, random MDPs
+``pglib.envs``         Gymnasium toy-text environments as tables
+``pglib.plotting``     drawing on grid worlds
+``pglib.widgets``      widget experiments that fail loudly and can be timed
+=====================  ==========================================================
+"""
+from . import checks, estimators, examples, exact, mdp, policies, sampling
+from .checks import check_close, check_true, check_unbiased
+from .mdp import GridLayout, TabularMDP
+from .policies import GaussianPolicy, LinearSoftmaxPolicy, SoftmaxPolicy
+from .examples import chain_mdp, grid_world, random_mdp, short_corridor, two_state_mdp
+from .sampling import Batch, rollouts
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TabularMDP", "GridLayout", "SoftmaxPolicy", "LinearSoftmaxPolicy", "GaussianPolicy",
+    "check_close", "check_unbiased", "check_true", "rollouts", "Batch",
+    "two_state_mdp", "chain_mdp", "short_corridor", "grid_world", "random_mdp",
+    "checks", "estimators", "examples", "exact", "mdp", "policies", "sampling",
+]
+
+
+def __getattr__(name):
+    # Modules with heavier imports (gymnasium, matplotlib, ipywidgets) load on first use.
+    import importlib
+    if name in ("envs", "plotting", "widgets"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'pglib' has no attribute {name!r}")

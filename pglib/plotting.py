@@ -1,0 +1,94 @@
+"""Drawing grid-world quantities: values, visit measures and policies on the grid.
+
+The functions take an MDP with a ``layout`` (:func:`pglib.examples.grid_world`
+or :func:`pglib.envs.from_gymnasium` on FrozenLake / CliffWalking) and a vector
+with one entry per state; entries past ``rows * cols`` (e.g. the sink state of
+a Gymnasium conversion) are ignored.  Nothing here computes a quantity.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_grid_values", "plot_grid_policy"]
+
+# Arrow directions (dx, dy) on screen for LEFT, DOWN, RIGHT, UP.
+_ARROWS = {0: (-1, 0), 1: (0, -1), 2: (1, 0), 3: (0, 1)}
+
+
+def _layout(mdp):
+    layout = getattr(mdp, "layout", None)
+    if layout is None:
+        raise ValueError("this MDP has no grid layout (build it with grid_world or from_gymnasium on a grid env)")
+    return layout
+
+
+def _grid(layout, values):
+    v = np.asarray(values, dtype=float)
+    n = layout.rows * layout.cols
+    if v.ndim != 1 or v.shape[0] < n:
+        raise ValueError(f"values must be a vector with at least rows*cols = {n} entries, got shape {v.shape}")
+    return v[:n].reshape(layout.rows, layout.cols)
+
+
+def plot_grid_values(mdp, values, ax=None, title=None, cmap="viridis", fmt="{:.2f}",
+                     vmin=None, vmax=None, colorbar=True, annotate=True):
+    """Heat map of ``values`` (shape (S,)) on the grid; walls grey, cell letters in the corner.
+
+    Returns the matplotlib ``AxesImage``.
+    """
+    layout = _layout(mdp)
+    grid = _grid(layout, values)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * layout.cols + 1.5, 0.6 * layout.rows + 0.6))
+    walls = np.array([[ch == "#" for ch in row] for row in layout.chars])
+    img = ax.imshow(np.ma.masked_array(grid, walls), cmap=cmap, vmin=vmin, vmax=vmax)
+    cm = img.get_cmap()
+    cm.set_bad("0.6")
+    lo, hi = img.get_clim()
+    for r in range(layout.rows):
+        for c in range(layout.cols):
+            ch = layout.chars[r][c]
+            if ch in "SHGC":
+                ax.text(c - 0.42, r - 0.42, ch, ha="left", va="top", fontsize=7, color="white",
+                        fontweight="bold")
+            if annotate and ch != "#":
+                shade = (grid[r, c] - lo) / (hi - lo) if hi > lo else 0.0
+                ax.text(c, r + 0.1, fmt.format(grid[r, c]), ha="center", va="center", fontsize=7,
+                        color="black" if shade > 0.6 else "white")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
+    return img
+
+
+def plot_grid_policy(mdp, pi, ax=None, title=None, color="white"):
+    """Arrows of length proportional to ``pi[s, a]`` (shape (S, 4), LEFT, DOWN, RIGHT, UP) on the grid.
+
+    Draws over an existing heat map when ``ax`` holds one; terminal cells get no arrows.
+    """
+    layout = _layout(mdp)
+    pi = np.asarray(pi, dtype=float)
+    if pi.ndim != 2 or pi.shape[1] != 4:
+        raise ValueError(f"pi must have shape (S, 4) for a grid world, got {pi.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * layout.cols + 1, 0.6 * layout.rows + 0.6))
+        ax.imshow(np.zeros((layout.rows, layout.cols)), cmap="Greys", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        color = "black"
+    for s in range(layout.rows * layout.cols):
+        if mdp.terminal[s]:
+            continue
+        r, c = layout.cell(s)
+        for a, (dx, dy) in _ARROWS.items():
+            length = 0.4 * pi[s, a]
+            if length > 0.02:
+                ax.arrow(c, r, dx * length, -dy * length, width=0.02, head_width=0.1,
+                         length_includes_head=True, color=color)
+    if title:
+        ax.set_title(title)
+    return ax
