@@ -71,7 +71,8 @@ def transition_matrix(mdp, pi):
     pi = check_policy_table(mdp, pi)
     live = mdp.live.astype(float)
     # P^pi[s, x] = sum_a pi(a|s) P[s, a, x], then cut the episode at terminal states
-    return np.einsum("sa,sax->sx", pi, mdp.P) * live[:, None] * live[None, :]
+    M = np.matmul(pi[:, None, :], mdp.P)[:, 0, :]
+    return M * live[:, None] * live[None, :]
 
 
 def reward_vector(mdp, pi):
@@ -122,8 +123,11 @@ def state_values(mdp, pi):
 
 def action_values(mdp, pi):
     r""":math:`q^\pi[s,a] = R[s,a] + \gamma\sum_{s'} P[s,a,s'] v^\pi(s')`, shape (S, A); zero at terminal states."""
-    v = state_values(mdp, pi)
-    # q = R + gamma P v, with v = 0 at terminal states
+    return _q_from_v(mdp, state_values(mdp, pi))
+
+
+def _q_from_v(mdp, v):
+    # q = R + gamma P v, with v = 0 at terminal states, and q = 0 where nobody acts
     return (mdp.R + mdp.gamma * mdp.P @ v) * mdp.live[:, None]
 
 
@@ -236,8 +240,16 @@ def policy_gradient(mdp, policy, theta, horizon=None):
     pi = check_policy_table(mdp, policy.probs(theta))
     T = _check_horizon(horizon)
     if T is None:
+        if mdp.gamma == 1.0:
+            check_episodes_end(mdp, pi)
+        # One matrix I - gamma P^pi serves both solves:
+        # v = (I - gamma P^pi)^{-1} r^pi and rho^T = p0^T (I - gamma P^pi)^{-1}
+        A = np.eye(mdp.n_states) - mdp.gamma * transition_matrix(mdp, pi)
+        v = np.linalg.solve(A, reward_vector(mdp, pi))
+        rho = np.linalg.solve(A.T, mdp.p0 * mdp.live)
+        q = _q_from_v(mdp, v)
         # W[s, a] = rho(s) q(s, a); grad J = sum_{s,a} W[s,a] grad pi(a|s)
-        W = occupancy(mdp, pi)[:, None] * action_values(mdp, pi)
+        W = rho[:, None] * q
     else:
         _, W = _finite_horizon(mdp, pi, T)
     return policy.probs_vjp(theta, W)

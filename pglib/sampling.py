@@ -73,25 +73,24 @@ def discounted_returns(rewards, mask, gamma):
     return G
 
 
-def _cumulative_support(p, axis_size):
-    """For a table of distributions p (..., n), the padded support and cumulative probabilities (..., K)."""
-    flat = p.reshape(-1, axis_size)
-    K = max(1, int((flat > 0).sum(axis=1).max()))
-    order = np.argsort(-flat, axis=1, kind="stable")[:, :K]      # the K likeliest outcomes, support first
-    probs = np.take_along_axis(flat, order, axis=1)
+def _cumulative_support(p):
+    """For distributions p of shape (n, m): the K likeliest outcomes of each row and their cumulative probabilities, (n, K)."""
+    K = max(1, int((p > 0).sum(axis=1).max()))
+    order = np.argsort(-p, axis=1, kind="stable")[:, :K]         # support first
+    probs = np.take_along_axis(p, order, axis=1)
     cum = np.cumsum(probs, axis=1)
     # From the last outcome of positive probability on, cum is exactly 1 (absorbs round-off,
     # so an outcome of probability zero is never drawn).
     n_pos = (probs > 0).sum(axis=1)
     cum[np.arange(K)[None, :] >= (n_pos - 1)[:, None]] = 1.0
-    return order.reshape(p.shape[:-1] + (K,)), cum.reshape(p.shape[:-1] + (K,))
+    return order, cum
 
 
-def _draw(support, cum, u):
-    """Index into ``support`` (N, K) picked by uniforms u (N,): first k with u < cum[k]."""
+def _draw(cum, u):
+    """Column index k of each row of cum (n, K) picked by uniforms u (n,): the first k with u < cum[k]."""
     k = (cum <= u[:, None]).sum(axis=1)
     np.minimum(k, cum.shape[1] - 1, out=k)
-    return np.take_along_axis(support, k[:, None], axis=1)[:, 0]
+    return k
 
 
 def rollouts(mdp, pi, n_episodes, horizon, rng):
@@ -100,6 +99,10 @@ def rollouts(mdp, pi, n_episodes, horizon, rng):
     :math:`s_0 \sim p_0`, :math:`a_t \sim \pi(\cdot|s_t)`,
     :math:`s_{t+1} \sim P(\cdot|s_t, a_t)`, :math:`r_t = R[s_t, a_t, s_{t+1}]`,
     until a terminal state is entered or ``horizon`` actions are taken.
+
+    One uniform number per step picks the pair :math:`(a_t, s_{t+1})` from
+    the joint law :math:`\pi(a|s_t) P(s'|s_t, a)` by inverse-CDF over its
+    support, for all running episodes at once.
 
     Parameters
     ----------
@@ -125,31 +128,37 @@ def rollouts(mdp, pi, n_episodes, horizon, rng):
     N, T = int(n_episodes), int(horizon)
     S, A = mdp.n_states, mdp.n_actions
 
-    a_support, a_cum = _cumulative_support(pi, A)                 # (S, Ka)
-    s_support, s_cum = _cumulative_support(mdp.P, S)              # (S, A, Ks)
-    p0_support, p0_cum = _cumulative_support(mdp.p0[None], S)     # (1, K0)
+    # Joint law of (a, s') given s: pi(a|s) P(s'|s, a), flattened to index a * S + s'.
+    joint = (pi[:, :, None] * mdp.P).reshape(S, A * S)
+    support, cum = _cumulative_support(joint)                     # (S, K)
+    K = support.shape[1]
+    next_a = (support // S).ravel()                               # flat tables indexed by s * K + k
+    next_s = (support % S).ravel()
+    next_r = mdp.R_sas.reshape(S, A * S)[np.arange(S)[:, None], support].ravel()
+    next_live = mdp.live[next_s]
+    p0_support, p0_cum = _cumulative_support(mdp.p0[None])
 
-    states = np.zeros((N, T), dtype=np.int64)
-    actions = np.zeros((N, T), dtype=np.int64)
-    rewards = np.zeros((N, T))
-    mask = np.zeros((N, T), dtype=bool)
+    # Time-major while sampling (contiguous writes); the Batch holds transposed views.
+    states = np.zeros((T, N), dtype=np.int64)
+    actions = np.zeros((T, N), dtype=np.int64)
+    rewards = np.zeros((T, N))
+    mask = np.zeros((T, N), dtype=bool)
 
-    s = _draw(np.broadcast_to(p0_support, (N, p0_support.shape[1])),
-              np.broadcast_to(p0_cum, (N, p0_cum.shape[1])), rng.random(N))
-    running = mdp.live[s]
+    final = p0_support[0, _draw(np.broadcast_to(p0_cum, (N, p0_cum.shape[1])), rng.random(N))]
+    active = np.flatnonzero(mdp.live[final])                      # episodes still running
+    s = final[active]
     for t in range(T):
-        if not running.any():
+        if active.size == 0:
             break
-        idx = np.flatnonzero(running)
-        st = s[idx]
-        u = rng.random((2, idx.size))
-        a = _draw(a_support[st], a_cum[st], u[0])                 # a_t ~ pi(.|s_t)
-        s_next = _draw(s_support[st, a], s_cum[st, a], u[1])      # s_{t+1} ~ P(.|s_t, a_t)
-        states[idx, t] = st
-        actions[idx, t] = a
-        rewards[idx, t] = mdp.R_sas[st, a, s_next]
-        mask[idx, t] = True
-        s[idx] = s_next
-        running[idx] = mdp.live[s_next]
+        flat = s * K + _draw(cum[s], rng.random(active.size))     # (a_t, s_{t+1}) ~ pi(a|s_t) P(s'|s_t, a)
+        states[t, active] = s
+        actions[t, active] = next_a[flat]
+        rewards[t, active] = next_r[flat]
+        mask[t, active] = True
+        s = next_s[flat]
+        final[active] = s
+        going = next_live[flat]
+        active, s = active[going], s[going]
     # Padding entries (mask False) hold state 0, action 0, reward 0.
-    return Batch(states=states, actions=actions, rewards=rewards, mask=mask, final_states=s)
+    return Batch(states=states.T, actions=actions.T, rewards=rewards.T,
+                 mask=mask.T, final_states=final)
