@@ -32,8 +32,9 @@ def _fmt(x):
 def check_close(name, value, reference, rtol=1e-7, atol=1e-10):
     """Check ``value`` equals ``reference`` within ``atol + rtol * |reference|`` everywhere.
 
-    Prints ``✓ name: max |error| = ... (rtol=..., atol=...)`` and returns the
-    max absolute error; raises ``AssertionError`` naming the worst entry otherwise.
+    Prints ``✓ name: max |error| = ... (rtol=..., atol=...)`` and returns
+    None (so a check as a cell's last line shows only its printed line);
+    raises ``AssertionError`` naming the worst entry otherwise.
     """
     v = np.asarray(value, dtype=float)
     r = np.asarray(reference, dtype=float)
@@ -51,7 +52,6 @@ def check_close(name, value, reference, rtol=1e-7, atol=1e-10):
             f"✗ {name}: value {float(v[i]):.10g} vs reference {float(r[i]):.10g}{where}, "
             f"error {float(err[i]):.3g} > tolerance {float(tol[i]):.3g} (rtol={rtol:g}, atol={atol:g})")
     print(f"✓ {name}: max |error| = {max_err:.1e} (rtol={rtol:g}, atol={atol:g})")
-    return max_err
 
 
 def check_unbiased(name, samples, reference, z=4.0, atol=1e-12):
@@ -67,8 +67,8 @@ def check_unbiased(name, samples, reference, z=4.0, atol=1e-12):
         Bound on :math:`|\bar x - y| / \mathrm{se}` in every coordinate
         (two-sided; z = 4 fails a correct estimator with probability 6e-5 per coordinate).
 
-    Prints ``✓ name: mean ± s.e. vs reference, max |z| = ...`` and returns the
-    largest |z|; raises ``AssertionError`` otherwise.
+    Prints ``✓ name: mean ± s.e. vs reference, max |z| = ...`` and returns
+    None; raises ``AssertionError`` otherwise.
     """
     x = np.asarray(samples, dtype=float)
     r = np.asarray(reference, dtype=float)
@@ -96,7 +96,6 @@ def check_unbiased(name, samples, reference, z=4.0, atol=1e-12):
               f"vs reference {float(r):.6f}, |z| = {zmax:.2f} ≤ {z:g}")
     else:
         print(f"✓ {name}: {r.size} coordinates, N={x.shape[0]}, max |z| = {zmax:.2f} ≤ {z:g}")
-    return zmax
 
 
 def check_true(name, condition, detail=""):
