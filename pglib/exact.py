@@ -43,7 +43,7 @@ from .sampling import Batch
 __all__ = [
     "transition_matrix", "reward_vector", "state_values", "action_values", "advantages",
     "k_step", "expected_visits", "occupancy", "on_policy_distribution",
-    "objective", "policy_gradient", "value_gradient", "finite_difference_gradient",
+    "objective", "policy_gradient", "delta", "value_gradient", "finite_difference_gradient",
     "trajectory_distribution", "Enumeration", "check_episodes_end",
 ]
 
@@ -255,27 +255,35 @@ def policy_gradient(mdp, policy, theta, horizon=None):
     return policy.probs_vjp(theta, W)
 
 
+def delta(mdp, policy, theta):
+    r""":math:`\Delta(s) = \sum_a q^\pi(s,a)\,\nabla_\theta\pi_\theta(a|s)` for every state, shape ``(S,) + theta.shape``.
+
+    The "source term" of the Bellman equation on :math:`\nabla v` (Sutton &
+    Barto 13.2).  Costs S vector-Jacobian products.
+    """
+    pi = check_policy_table(mdp, policy.probs(theta))
+    q = action_values(mdp, pi)
+    rows = []
+    for s in range(mdp.n_states):
+        W = np.zeros_like(q)
+        W[s] = q[s]                      # only state s contributes to Delta(s)
+        rows.append(policy.probs_vjp(theta, W))
+    return np.stack(rows)
+
+
 def value_gradient(mdp, policy, theta):
     r""":math:`\nabla_\theta v^\pi(s)` for every state, shape ``(S,) + theta.shape``.
 
     Solves the Bellman equation on the gradient,
-    :math:`\nabla v = \Delta + \gamma P^\pi \nabla v` with
-    :math:`\Delta(s) = \sum_a q^\pi(s,a)\nabla\pi_\theta(a|s)`, i.e.
-    :math:`\nabla v = (I - \gamma P^\pi)^{-1}\Delta`.  Costs S vector-Jacobian products.
+    :math:`\nabla v = \Delta + \gamma P^\pi \nabla v` with :math:`\Delta` from
+    :func:`delta`, i.e. :math:`\nabla v = (I - \gamma P^\pi)^{-1}\Delta`.
     """
     pi = check_policy_table(mdp, policy.probs(theta))
-    q = action_values(mdp, pi)
-    S = mdp.n_states
-    rows = []
-    for s in range(S):
-        W = np.zeros_like(q)
-        W[s] = q[s]
-        rows.append(policy.probs_vjp(theta, W))
-    delta = np.stack(rows)                                  # Delta(s), shape (S,) + theta.shape
-    flat = delta.reshape(S, -1)
+    d = delta(mdp, policy, theta)
+    flat = d.reshape(mdp.n_states, -1)
     # Solve (I - gamma P^pi) grad_v = Delta, one right-hand side per parameter
     grad_v = _resolvent_solve(mdp, pi, flat, mdp.gamma)
-    return grad_v.reshape(delta.shape)
+    return grad_v.reshape(d.shape)
 
 
 def finite_difference_gradient(mdp, policy, theta, eps=1e-5, horizon=None):

@@ -196,6 +196,10 @@ class TabularMDP:
         """The same MDP with another discount factor."""
         return TabularMDP(self.P, self.R_sas, self.p0, gamma, self.terminal, self.layout)
 
+    def with_p0(self, p0):
+        """The same MDP with another start distribution ``p0`` (shape (S,))."""
+        return TabularMDP(self.P, self.R_sas, p0, self.gamma, self.terminal, self.layout)
+
     def __repr__(self):
         return (f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
                 f"gamma={self.gamma}, n_terminal={int(self.terminal.sum())})")

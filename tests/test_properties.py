@@ -127,3 +127,16 @@ def test_advantages_have_zero_policy_mean(seed, size):
     mdp, pol, theta = setup(seed, *size)
     pi = pol.probs(theta)
     assert_allclose((pi * exact.advantages(mdp, pi)).sum(axis=1), 0.0, atol=1e-10)
+
+
+@given(seeds, sizes)
+def test_delta_and_start_swapped_values(seed, size):
+    """Delta(s) = grad v(s) - gamma sum_x P^pi(s, x) grad v(x); grad J from a start state s equals grad v(s)."""
+    mdp, pol, theta = setup(seed, *size, gamma=0.8)
+    grad_v = exact.value_gradient(mdp, pol, theta)
+    M = exact.transition_matrix(mdp, pol.probs(theta))
+    assert_allclose(exact.delta(mdp, pol, theta),
+                    grad_v - mdp.gamma * np.tensordot(M, grad_v, axes=1), atol=1e-10)
+    s = mdp.n_states - 1
+    start = mdp.with_p0(np.eye(mdp.n_states)[s])
+    assert_allclose(exact.policy_gradient(start, pol, theta), grad_v[s], atol=1e-10)
