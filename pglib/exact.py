@@ -43,7 +43,7 @@ from .sampling import Batch
 __all__ = [
     "transition_matrix", "reward_vector", "state_values", "action_values", "advantages",
     "k_step", "expected_visits", "occupancy", "on_policy_distribution",
-    "objective", "policy_gradient", "delta", "value_gradient", "finite_difference_gradient",
+    "finite_horizon_action_values", "objective", "policy_gradient", "delta", "value_gradient", "finite_difference_gradient",
     "trajectory_distribution", "Enumeration", "check_episodes_end",
 ]
 
@@ -195,24 +195,37 @@ def _check_horizon(horizon):
     return int(horizon)
 
 
-def _finite_horizon(mdp, pi, T):
-    """Backward induction for J_T: returns (V_T over states, W = sum_t gamma^t d_t(s) Q_{T-t}(s, a))."""
-    live = mdp.live
-    d = mdp.p0 * live                       # d_0(s) = Pr(s_0 = s, episode running)
-    M = transition_matrix(mdp, pi)
-    # Q_h for h = 1..T by backward induction: Q_h = R + gamma P V_{h-1}, V_h = sum_a pi Q_h
-    Qs = []
+def finite_horizon_action_values(mdp, pi, horizon):
+    r"""Steps-to-go action values :math:`Q_h`, :math:`h = 0, \dots, T`, shape (T + 1, S, A).
+
+    :math:`Q_h(s,a) = E[\sum_{k<h} \gamma^k r_{t+k} \mid s_t = s, a_t = a]` with
+    :math:`h` actions left, by backward induction:
+    :math:`Q_0 = 0`, :math:`Q_h = R + \gamma P V_{h-1}`, :math:`V_h(s) = \sum_a \pi(a|s) Q_h(s,a)`
+    (:math:`V_0 = 0`).  :math:`Q_h \to q^\pi` as :math:`h \to \infty` when :math:`\gamma < 1`.
+    """
+    pi = check_policy_table(mdp, pi)
+    T = _check_horizon(horizon)
+    if T is None:
+        raise ValueError("horizon must be a positive integer")
+    Q = np.zeros((T + 1, mdp.n_states, mdp.n_actions))
     V = np.zeros(mdp.n_states)
-    for _ in range(T):
-        Q = (mdp.R + mdp.gamma * mdp.P @ V) * live[:, None]
-        V = (pi * Q).sum(axis=1)
-        Qs.append(Q)
+    for h in range(1, T + 1):
+        Q[h] = _q_from_v(mdp, V)            # Q_h = R + gamma P V_{h-1}
+        V = (pi * Q[h]).sum(axis=1)         # V_h = sum_a pi Q_h
+    return Q
+
+
+def _finite_horizon(mdp, pi, T):
+    """J_T pieces: (V_T over states, W = sum_{t<T} gamma^t d_t(s) Q_{T-t}(s, a))."""
+    Q = finite_horizon_action_values(mdp, pi, T)
+    d = mdp.p0 * mdp.live                   # d_0(s) = Pr(s_0 = s, episode running)
+    M = transition_matrix(mdp, pi)
     W = np.zeros_like(mdp.R)
     for t in range(T):
         # gamma^t d_t(s) Q_{T-t}(s, a), with d_{t+1} = d_t P^pi
-        W += mdp.gamma ** t * d[:, None] * Qs[T - t - 1]
+        W += mdp.gamma ** t * d[:, None] * Q[T - t]
         d = d @ M
-    return V, W
+    return (pi * Q[T]).sum(axis=1), W
 
 
 def objective(mdp, policy, theta, horizon=None):

@@ -109,3 +109,17 @@ def test_grid_world_slippery_matches_frozenlake_tables():
     assert_allclose(J_a, J_b, rtol=1e-12)
     assert_allclose(exact.policy_gradient(ours, pol_a, theta[:16]),
                     exact.policy_gradient(theirs, pol_b, theta)[:16], rtol=1e-9, atol=1e-14)
+
+
+def test_finite_horizon_action_values_on_deterministic_chain():
+    mdp = pglib.chain_mdp(n=3, gamma=0.5)
+    pi = np.tile([0.0, 1.0], (4, 1))            # always RIGHT: 0 -> 1 -> 2 -> goal, -1 per step
+    Q = exact.finite_horizon_action_values(mdp, pi, 3)
+    assert_allclose(Q[0], 0.0)
+    assert_allclose(Q[1][:3], -1.0)
+    # two steps to go from state 0 moving RIGHT: -1 + 0.5 * (-1); LEFT stays in 0: the same
+    assert_allclose(Q[2][0], [-1.5, -1.5])
+    # from state 2 moving RIGHT ends the episode: -1 whatever the horizon
+    assert_allclose(Q[3][2, 1], -1.0)
+    assert_allclose(Q[3][0, 1], -1 - 0.5 - 0.25)
+    assert_allclose(Q[:, 3], 0.0)
