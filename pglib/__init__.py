@@ -8,6 +8,7 @@ Small, pure NumPy.  One module per idea:
 ``pglib.exact``        exact values, visit measures, J and its gradient
 ``pglib.sampling``     vectorized episodes (:func:`rollouts`)
 ``pglib.estimators``   REINFORCE, reward-to-go, baselines, with per-episode terms
+``pglib.advantages``   TD errors and GAE for actor-critic estimators
 ``pglib.checks``       live checks printed in the chapters
 ``pglib.examples``     hand-workable MDPs, grid worlds, random MDPs
 ``pglib.envs``         Gymnasium toy-text environments as tables
@@ -15,7 +16,7 @@ Small, pure NumPy.  One module per idea:
 ``pglib.widgets``      widget experiments that fail loudly and can be timed
 =====================  ==========================================================
 """
-from . import checks, estimators, examples, exact, mdp, policies, sampling
+from . import advantages, checks, estimators, examples, exact, mdp, policies, sampling
 from .checks import check_close, check_true, check_unbiased
 from .mdp import GridLayout, TabularMDP
 from .policies import GaussianPolicy, LinearSoftmaxPolicy, SoftmaxPolicy
@@ -28,7 +29,7 @@ __all__ = [
     "TabularMDP", "GridLayout", "SoftmaxPolicy", "LinearSoftmaxPolicy", "GaussianPolicy",
     "check_close", "check_unbiased", "check_true", "rollouts", "Batch",
     "two_state_mdp", "chain_mdp", "short_corridor", "grid_world", "random_mdp",
-    "checks", "estimators", "examples", "exact", "mdp", "policies", "sampling",
+    "advantages", "checks", "estimators", "examples", "exact", "mdp", "policies", "sampling",
 ]
 
 
