@@ -56,6 +56,7 @@ from __future__ import annotations
 import numpy as np
 
 from .exact import check_episodes_end, check_policy_table, transition_matrix
+from .sampling import discounted_returns
 
 __all__ = ["td_errors", "gae", "expected_gae"]
 
@@ -161,14 +162,9 @@ def gae(batch, values, gamma, lam, terminal=None):
     """
     lam = _check_unit("lam", lam)
     delta = td_errors(batch, values, gamma, terminal)
-    decay = float(gamma) * lam
-    adv = np.zeros_like(delta)
-    acc = np.zeros(delta.shape[0])
-    for t in range(delta.shape[1] - 1, -1, -1):
-        # A_t = delta_t + gamma lambda A_{t+1}; padding has delta = 0 and stays 0
-        acc = delta[:, t] + decay * acc
-        adv[:, t] = acc
-    return adv
+    # A_t = delta_t + gamma lambda A_{t+1}: the discounted cumulative sum of the
+    # TD errors with factor gamma * lambda (padding has delta = 0 and stays 0)
+    return discounted_returns(delta, batch.mask, float(gamma) * lam)
 
 
 def expected_gae(mdp, pi, values, lam):
