@@ -36,10 +36,10 @@ book: $(STAMP)
 
 # Same sources, with sphinx-exercise's hide_solutions switched on.
 book-student: $(STAMP)
-	mkdir -p _build
-	sed 's/hide_solutions: false/hide_solutions: true/' _config.yml > _build/_config_student.yml
-	grep -q 'hide_solutions: true' _build/_config_student.yml
-	$(BIN)/jupyter-book build . --config _build/_config_student.yml --path-output _build/student
+	sed 's/hide_solutions: false/hide_solutions: true/' _config.yml > _config_student.yml
+	grep -q 'hide_solutions: true' _config_student.yml
+	$(BIN)/jupyter-book build . $(JB_FLAGS) --config _config_student.yml --path-output _build/student; \
+	  status=$$?; rm -f _config_student.yml; exit $$status
 	@echo "Open the student edition: file://$(CURDIR)/_build/student/_build/html/index.html"
 
 lab: $(STAMP)
@@ -51,7 +51,7 @@ notebooks: $(STAMP)
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $$nb || exit 1; \
 	done
 
-test: test-pglib test-notebooks test-book test-browser
+test: test-pglib test-notebooks test-book test-browser test-student
 
 test-pglib: $(STAMP)
 	$(BIN)/pytest -q tests
@@ -65,6 +65,14 @@ test-book: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/pytest -q tests/browser
+
+# The student edition, also with warnings as errors; the browser test then
+# asserts that no solution is on any page.
+test-student: $(STAMP)
+	rm -rf _build/student
+	$(MAKE) book-student JB_FLAGS="-n -W --keep-going"
+	BOOK_HTML=_build/student/_build/html BOOK_STUDENT=1 BOOK_SCREENSHOTS=_build/student/screenshots \
+	  $(BIN)/pytest -q tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py

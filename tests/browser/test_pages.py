@@ -105,6 +105,27 @@ def source_text(doc: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def gated_solution_lines(doc: str) -> list[str]:
+    """First code line of every code cell inside a gated solution (solution-start ... solution-end)."""
+    path = source_of(doc)
+    if path.suffix != ".ipynb":
+        return []
+    import nbformat
+
+    lines, inside = [], False
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            if "{solution-start}" in cell.source:
+                inside = True
+            if "{solution-end}" in cell.source:
+                inside = False
+        elif inside:
+            code = [l.strip() for l in cell.source.splitlines() if l.strip() and not l.strip().startswith("#")]
+            if code:
+                lines.append(code[0])
+    return lines
+
+
 PAGES = toc_pages()
 
 
@@ -258,6 +279,9 @@ def test_page(doc, base_url, browser, screenshot_dir):
         solutions = page.locator("div.solution").count()
         if STUDENT:
             assert solutions == 0, f"{doc}: the student edition shows {solutions} solutions"
+            page_code = page.evaluate("() => Array.from(document.querySelectorAll('pre')).map(p => p.innerText).join('\\n')")
+            shown = [line for line in gated_solution_lines(doc) if line in page_code]
+            assert not shown, f"{doc}: the student edition shows code of gated solutions: {shown}"
         elif n_solution:
             assert solutions >= n_solution, (
                 f"{doc}: {n_solution} solutions in the source, {solutions} solution boxes rendered"
