@@ -42,9 +42,8 @@ def plot_grid_values(mdp, values, ax=None, title=None, cmap="viridis", fmt="{:.2
     if ax is None:
         _, ax = plt.subplots(figsize=(0.6 * layout.cols + 1.5, 0.6 * layout.rows + 0.6))
     walls = np.array([[ch == "#" for ch in row] for row in layout.chars])
+    cmap = plt.get_cmap(cmap).with_extremes(bad="0.6")           # walls (masked) in grey
     img = ax.imshow(np.ma.masked_array(grid, walls), cmap=cmap, vmin=vmin, vmax=vmax)
-    cm = img.get_cmap()
-    cm.set_bad("0.6")
     lo, hi = img.get_clim()
     for r in range(layout.rows):
         for c in range(layout.cols):
