@@ -84,10 +84,11 @@ def plot_grid_policy(mdp, pi, ax=None, title=None, color="white"):
             continue
         r, c = layout.cell(s)
         for a, (dx, dy) in _ARROWS.items():
-            length = 0.4 * pi[s, a]
+            length = 0.45 * pi[s, a]
             if length > 0.02:
-                ax.arrow(c, r, dx * length, -dy * length, width=0.02, head_width=0.1,
-                         length_includes_head=True, color=color)
+                # head scaled with the arrow, so near-uniform policies stay readable
+                ax.arrow(c, r, dx * length, -dy * length, width=0.015, head_width=0.4 * length,
+                         head_length=0.35 * length, length_includes_head=True, color=color)
     if title:
         ax.set_title(title)
     return ax
