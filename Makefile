@@ -50,6 +50,7 @@ notebooks: $(STAMP)
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $$nb || exit 1; \
 	done
+	$(BIN)/python .ci/clean_notebooks.py $(NOTEBOOKS)
 
 test: test-pglib test-notebooks test-book test-browser test-student
 
