@@ -18,7 +18,7 @@ help:
 	@echo "make test          pglib tests, nbval on every notebook, strict book build, browser test"
 	@echo "make lab           JupyterLab on the same environment"
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
-	@echo "make book-student  the student edition (solutions hidden) into _build/html-student"
+	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
 	@echo "make bench         speed benchmarks (ratios) and widget latencies"
 
 venv: $(STAMP)
