@@ -56,16 +56,10 @@ from __future__ import annotations
 import numpy as np
 
 from .exact import check_episodes_end, check_policy_table, transition_matrix
+from .mdp import _check_unit
 from .sampling import discounted_returns
 
 __all__ = ["td_errors", "gae", "expected_gae"]
-
-
-def _check_unit(name, x):
-    x = float(x)
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {x}")
-    return x
 
 
 def _critic(batch, values, terminal):
@@ -128,6 +122,9 @@ def td_errors(batch, values, gamma, terminal=None):
     mask = np.asarray(batch.mask, dtype=bool)
     r = np.asarray(batch.rewards, dtype=float)
     N, T = states.shape
+    # Padding entries may hold any state (rollouts: 0, Enumeration: the last one): read V only
+    # where the episode runs.
+    states = np.where(mask, states, 0)
     # V(s_{t+1}) for the steps followed by another running step ...
     v_next = np.zeros((N, T))
     v_next[:, :-1] = np.where(mask[:, 1:], v[states[:, 1:]], 0.0)

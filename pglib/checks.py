@@ -12,6 +12,9 @@ them as tests.
   Coordinates whose samples are all equal (standard error 0) must match
   the reference within ``atol``.
 
+Both fail on a NaN or inf in the value, samples or reference: a NaN compares
+False with everything, so it would otherwise pass (and hide other coordinates).
+
 The printed error of :func:`check_close` depends on floating-point round-off,
 so the notebooks' nbval sanitizer masks it; the pass/fail decision is not masked.
 """
@@ -76,14 +79,20 @@ def check_unbiased(name, samples, reference, z=4.0, atol=1e-12):
         raise ValueError(f"{name}: need at least 2 samples along axis 0, got shape {x.shape}")
     if x.shape[1:] != r.shape:
         raise AssertionError(f"✗ {name}: sample shape {x.shape[1:]} differs from reference shape {r.shape}")
+    # A NaN would make every comparison below False, so the test would pass (and hide
+    # failures of the other coordinates, since max(z) is then NaN): refuse it first.
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(r))):
+        bad = "samples" if not np.all(np.isfinite(x)) else "reference"
+        raise AssertionError(f"✗ {name}: {bad} not finite (NaN or inf)")
     mean = x.mean(axis=0)
     se = x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
     dev = np.abs(mean - r)
     degenerate = se == 0
     if np.any(degenerate & (dev > atol)):
-        i = np.argwhere(degenerate & (dev > atol))[0]
-        raise AssertionError(f"✗ {name}: all samples equal {float(np.atleast_1d(mean)[tuple(i)]):.6g} "
-                             f"but reference is {float(np.atleast_1d(r)[tuple(i)]):.6g} at index {list(map(int, i))}")
+        i = tuple(np.argwhere(np.atleast_1d(degenerate & (dev > atol)))[0])
+        raise AssertionError(f"✗ {name}: all samples equal {np.atleast_1d(mean)[i].item():.6g} "
+                             f"but reference is {np.atleast_1d(r)[i].item():.6g}"
+                             + (f" at index {list(map(int, i))}" if r.ndim else ""))
     zs = np.where(degenerate, 0.0, dev / np.where(degenerate, 1.0, se))
     zmax = float(np.max(zs))
     if zmax > z:
@@ -92,8 +101,9 @@ def check_unbiased(name, samples, reference, z=4.0, atol=1e-12):
             f"✗ {name}: mean {float(mean[i]):.6g} ± {float(se[i]):.3g} (s.e.) vs reference "
             f"{float(r[i]):.6g}: |z| = {zmax:.2f} > {z:g}" + (f" at index {list(map(int, i))}" if zs.ndim else ""))
     if r.size == 1:
-        print(f"✓ {name}: mean {float(mean):.6f} ± {float(se):.6f} (s.e., N={x.shape[0]}) "
-              f"vs reference {float(r):.6f}, |z| = {zmax:.2f} ≤ {z:g}")
+        # .item(), not float(): one coordinate may come as shape (1,) (float() of it is an error in NumPy 2)
+        print(f"✓ {name}: mean {mean.item():.6f} ± {se.item():.6f} (s.e., N={x.shape[0]}) "
+              f"vs reference {r.item():.6f}, |z| = {zmax:.2f} ≤ {z:g}")
     else:
         print(f"✓ {name}: {r.size} coordinates, N={x.shape[0]}, max |z| = {zmax:.2f} ≤ {z:g}")
 

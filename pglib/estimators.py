@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .mdp import _check_unit
 from .sampling import discounted_returns
 
 __all__ = [
@@ -79,10 +80,7 @@ class GradientEstimate:
 
 
 def _check_gamma(gamma):
-    gamma = float(gamma)
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-    return gamma
+    return _check_unit("gamma", gamma)
 
 
 def weighted_counts(batch, weights, n_states, n_actions):
@@ -92,6 +90,14 @@ def weighted_counts(batch, weights, n_states, n_actions):
         raise ValueError(f"weights must have the batch shape {batch.states.shape}, got {w.shape}")
     N = batch.states.shape[0]
     SA = n_states * n_actions
+    # The flat index below runs episode by episode: a state or action out of range would
+    # silently land in another episode's block, so check the running steps first.
+    s, a = batch.states[batch.mask], batch.actions[batch.mask]
+    if s.size and (s.min() < 0 or s.max() >= n_states):
+        raise ValueError(f"batch visits states outside [0, {n_states}) (values in [{s.min()}, {s.max()}]): "
+                         "the policy and the batch's MDP differ in their number of states")
+    if a.size and (a.min() < 0 or a.max() >= n_actions):
+        raise ValueError(f"batch takes actions outside [0, {n_actions}) (values in [{a.min()}, {a.max()}])")
     episode = np.broadcast_to(np.arange(N)[:, None], batch.states.shape)
     flat = (episode * SA + batch.states * n_actions + batch.actions)[batch.mask]
     C = np.bincount(flat, weights=w[batch.mask], minlength=N * SA)
@@ -118,8 +124,14 @@ def reinforce_total_return(batch, policy, theta, gamma, baseline=0.0):
     ``baseline`` is a constant ``b`` (default 0).  Returns a :class:`GradientEstimate`.
     """
     gamma = _check_gamma(gamma)
+    try:
+        b = float(baseline)
+    except (TypeError, ValueError):
+        raise ValueError(f"baseline must be a finite number, got {baseline!r}") from None
+    if not np.isfinite(b):
+        raise ValueError(f"baseline must be a finite number, got {b}")
     R = batch.returns(gamma)                                  # R(tau) = sum_t gamma^t r_t
-    w = np.broadcast_to((R - float(baseline))[:, None], batch.states.shape)
+    w = np.broadcast_to((R - b)[:, None], batch.states.shape)
     return GradientEstimate(score_terms(batch, policy, theta, w), _prob(batch))
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mdp import TabularMDP, check_distribution
+from .mdp import TabularMDP, _check_int, check_distribution
 from .sampling import Batch
 
 __all__ = [
@@ -145,11 +145,10 @@ def k_step(mdp, pi, k):
     Satisfies :math:`\varphi(k+1) = \varphi(k)\,\varphi(1)` and :math:`\varphi(0) = I`
     on non-terminal states.
     """
-    if int(k) != k or k < 0:
-        raise ValueError(f"k must be a non-negative integer, got {k}")
+    k = _check_int("k", k, 0, "a non-negative integer")
     M = transition_matrix(mdp, pi)
     phi0 = np.diag(mdp.live.astype(float))
-    return phi0 @ np.linalg.matrix_power(M, int(k))
+    return phi0 @ np.linalg.matrix_power(M, k)
 
 
 def expected_visits(mdp, pi):
@@ -172,7 +171,11 @@ def on_policy_distribution(mdp, pi):
     normaliser :math:`\sum_x n(x)` is the expected episode length.
     """
     n = expected_visits(mdp, pi)
-    return n / n.sum()
+    length = n.sum()
+    if not length > 0:
+        raise ValueError("the on-policy distribution is undefined: p0 puts all its mass on terminal "
+                         "states, so every episode has length 0")
+    return n / length
 
 
 def occupancy(mdp, pi):
@@ -190,9 +193,7 @@ def occupancy(mdp, pi):
 def _check_horizon(horizon):
     if horizon is None:
         return None
-    if int(horizon) != horizon or horizon <= 0:
-        raise ValueError(f"horizon must be a positive integer (or None for no limit), got {horizon}")
-    return int(horizon)
+    return _check_int("horizon", horizon, 1, "a positive integer (or None for no limit)")
 
 
 def finite_horizon_action_values(mdp, pi, horizon):
@@ -305,8 +306,12 @@ def finite_difference_gradient(mdp, policy, theta, eps=1e-5, horizon=None):
     An independent check of :func:`policy_gradient` (error O(eps^2)).
     """
     theta = policy.check_theta(theta)
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+    try:
+        ok = float(eps) > 0 and np.isfinite(float(eps))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
     grad = np.zeros_like(theta)
     flat = grad.reshape(-1)
     for i in range(theta.size):
@@ -333,7 +338,7 @@ class Enumeration(Batch):
     def expect(self, values):
         r""":math:`E_\tau[f(\tau)] = \sum_\tau \rho(\tau) f(\tau)` for ``values`` of shape (M, ...)."""
         values = np.asarray(values, dtype=float)
-        if values.shape[0] != self.prob.shape[0]:
+        if values.ndim == 0 or values.shape[0] != self.prob.shape[0]:
             raise ValueError(f"values must have one row per trajectory ({self.prob.shape[0]}), got {values.shape}")
         return np.tensordot(self.prob, values, axes=1)
 

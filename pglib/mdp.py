@@ -70,6 +70,32 @@ def _as_float_array(name, x, ndim=None):
     return arr
 
 
+def _check_int(name, x, minimum, what):
+    """Return ``x`` as an int if it is an integer ``>= minimum``, else raise ``ValueError`` naming ``name``.
+
+    Catches what ``int()`` itself would raise (None, strings, NaN, inf) so the
+    message always names the argument.
+    """
+    try:
+        ok = not isinstance(x, (str, bytes)) and int(x) == x and x >= minimum
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be {what}, got {x!r}")
+    return int(x)
+
+
+def _check_unit(name, x):
+    """Return ``x`` as a float in [0, 1], else raise ``ValueError`` naming ``name``."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, 1], got {x!r}") from None
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {x}")
+    return x
+
+
 def check_distribution(name, p, axis=-1):
     """Raise ``ValueError`` unless ``p`` is non-negative and sums to 1 along ``axis``."""
     p = np.asarray(p, dtype=float)
@@ -133,9 +159,7 @@ class TabularMDP:
 
         R = _as_float_array("R", R)
         if R.shape == (S, A, S):
-            R_sas = R
-            # R[s, a] = sum_{s'} P[s, a, s'] R[s, a, s']
-            R = np.einsum("ijk,ijk->ij", P, R_sas)
+            R_sas = R                     # reduced below, once P is clipped and renormalised
         elif R.shape == (S, A):
             R_sas = np.repeat(R[:, :, None], S, axis=2)
         else:
@@ -172,6 +196,10 @@ class TabularMDP:
         P /= P.sum(axis=2, keepdims=True)
         p0 = np.clip(p0, 0.0, None)
         p0 /= p0.sum()
+        if R.ndim == 3:
+            # R[s, a] = sum_{s'} P[s, a, s'] R[s, a, s'] with the P actually used (and sampled from),
+            # so a tiny accepted negative P times a large reward on an impossible transition adds nothing
+            R = np.einsum("ijk,ijk->ij", P, R_sas)
 
         for name, arr in (("P", P), ("R", R), ("R_sas", R_sas), ("p0", p0), ("terminal", terminal)):
             arr.setflags(write=False)

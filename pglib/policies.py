@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mdp import _as_float_array
+from .mdp import _as_float_array, _check_int
 
 __all__ = ["SoftmaxPolicy", "LinearSoftmaxPolicy", "GaussianPolicy", "softmax"]
 
@@ -64,6 +64,10 @@ class _DiscretePolicy:
         a = np.asarray(actions)
         if s.shape != a.shape:
             raise ValueError(f"states and actions must have the same shape, got {s.shape} and {a.shape}")
+        for name, x in (("states", s), ("actions", a)):
+            if x.dtype.kind not in "iub" and not (x.dtype.kind == "f" and np.all(np.isfinite(x))
+                                                 and np.all(x == np.round(x))):
+                raise ValueError(f"{name} must be integer indices, got {x.dtype} values")
         if s.size and (s.min() < 0 or s.max() >= self.n_states):
             raise ValueError(f"states must lie in [0, {self.n_states}), got values in [{s.min()}, {s.max()}]")
         if a.size and (a.min() < 0 or a.max() >= self.n_actions):
@@ -103,10 +107,8 @@ class SoftmaxPolicy(_DiscretePolicy):
     """
 
     def __init__(self, n_states, n_actions):
-        if int(n_states) < 1 or int(n_actions) < 1:
-            raise ValueError(f"n_states and n_actions must be positive, got {n_states}, {n_actions}")
-        self.n_states = int(n_states)
-        self.n_actions = int(n_actions)
+        self.n_states = _check_int("n_states", n_states, 1, "a positive integer")
+        self.n_actions = _check_int("n_actions", n_actions, 1, "a positive integer")
         self.theta_shape = (self.n_states, self.n_actions)
 
     def logits(self, theta):
@@ -217,9 +219,7 @@ class GaussianPolicy:
     """
 
     def __init__(self, n_features):
-        if int(n_features) < 1:
-            raise ValueError(f"n_features must be positive, got {n_features}")
-        self.n_features = int(n_features)
+        self.n_features = _check_int("n_features", n_features, 1, "a positive integer")
         self.theta_shape = (self.n_features + 1,)
 
     def check_theta(self, theta):

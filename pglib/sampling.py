@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .mdp import _check_int, _check_unit
+
 __all__ = ["Batch", "rollouts", "discounted_returns"]
 
 
@@ -64,7 +66,12 @@ def discounted_returns(rewards, mask, gamma):
     padding (``mask`` False) contributes nothing.  For one episode with
     rewards ``[r0, r1, r2]``: ``[r0 + g r1 + g^2 r2, r1 + g r2, r2]``.
     """
-    r = np.asarray(rewards, dtype=float) * np.asarray(mask, dtype=bool)
+    r = np.asarray(rewards, dtype=float)
+    m = np.asarray(mask, dtype=bool)
+    if r.ndim != 2 or m.shape != r.shape:
+        raise ValueError(f"rewards and mask must share one shape (N, T), got {r.shape} and {m.shape}")
+    gamma = _check_unit("gamma", gamma)
+    r = r * m
     G = np.zeros_like(r)
     acc = np.zeros(r.shape[0])
     for t in range(r.shape[1] - 1, -1, -1):
@@ -119,13 +126,10 @@ def rollouts(mdp, pi, n_episodes, horizon, rng):
     """
     from .exact import check_policy_table
     pi = check_policy_table(mdp, pi)
-    if int(n_episodes) != n_episodes or n_episodes <= 0:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes}")
-    if int(horizon) != horizon or horizon <= 0:
-        raise ValueError(f"horizon must be a positive integer, got {horizon}")
+    N = _check_int("n_episodes", n_episodes, 1, "a positive integer")
+    T = _check_int("horizon", horizon, 1, "a positive integer")
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator (use np.random.default_rng(seed))")
-    N, T = int(n_episodes), int(horizon)
     S, A = mdp.n_states, mdp.n_actions
 
     # Joint law of (a, s') given s: pi(a|s) P(s'|s, a), flattened to index a * S + s'.

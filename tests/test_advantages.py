@@ -177,3 +177,15 @@ def test_expected_gae_error_paths():
         advantages.expected_gae(mdp, pi, np.zeros(2), 0.5)
     with pytest.raises(ValueError, match="lam must be in"):
         advantages.expected_gae(mdp, pi, np.zeros(3), 2.0)
+
+
+def test_td_errors_ignore_padding_states():
+    # Padding may hold any state (an Enumeration keeps the last one); an out-of-range padding
+    # state used to raise IndexError.  Episode 0 of hand_batch with padding state 7 instead of 0.
+    b = hand_batch()
+    states = b.states.copy()
+    states[0, 2] = 7
+    odd = Batch(states=states, actions=b.actions, rewards=b.rewards, mask=b.mask, final_states=b.final_states)
+    assert_allclose(advantages.gae(odd, V, 0.5, 0.5, terminal=TERMINAL),
+                    advantages.gae(b, V, 0.5, 0.5, terminal=TERMINAL), rtol=0, atol=0)
+    assert_allclose(advantages.td_errors(odd, V, 0.5, terminal=TERMINAL)[0], [1 + 0.5 * 20 - 10, 2 - 20, 0.0])

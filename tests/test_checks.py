@@ -53,3 +53,27 @@ def test_widget_live_reraises_errors_at_default_values():
     calls = []
     box = live(lambda k=1: calls.append(k), k=W.IntSlider(value=2, min=1, max=5))
     assert calls == [2] and isinstance(box, W.VBox)
+
+
+def test_check_unbiased_refuses_non_finite_samples_and_reference():
+    # Before: NaN made max |z| NaN, "NaN > z" is False, and the check passed, even with
+    # another coordinate 100 standard errors off.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 3))
+    x[5, 0] = np.nan
+    with pytest.raises(AssertionError, match="samples not finite"):
+        pglib.check_unbiased("nan", x, np.array([0.0, 100.0, 0.0]))
+    with pytest.raises(AssertionError, match="samples not finite"):
+        pglib.check_unbiased("inf", np.append(rng.normal(size=10), np.inf), 0.0)
+    with pytest.raises(AssertionError, match="reference not finite"):
+        pglib.check_unbiased("nan ref", rng.normal(size=10), np.nan)
+
+
+def test_check_unbiased_one_coordinate_as_shape_1(capsys):
+    # samples (N, 1) against reference (1,): printed like a scalar (float() of a (1,) array
+    # is an error in NumPy 2); mean of 0, 1, ..., 9 is 4.5 with s.e. sqrt(55/6)/sqrt(10)
+    x = np.arange(10.0)[:, None]
+    pglib.check_unbiased("one", x, np.array([4.5]))
+    assert "mean 4.500000 ± 0.957427" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="all samples equal 1 but reference is 2$"):
+        pglib.check_unbiased("degenerate scalar", np.ones(10), 2.0)

@@ -123,3 +123,29 @@ def test_finite_horizon_action_values_on_deterministic_chain():
     assert_allclose(Q[3][2, 1], -1.0)
     assert_allclose(Q[3][0, 1], -1 - 0.5 - 0.25)
     assert_allclose(Q[:, 3], 0.0)
+
+
+def test_R_sas_is_reduced_with_the_normalised_P():
+    # 0 -a0-> 1 (reward 1), 0 -a1-> 2 (reward 2), 1 -> 2 (reward 3); 2 terminal.  The reward on
+    # every impossible transition is 1e6, and P[0, 0] is off the simplex by accepted round-off.
+    P = np.zeros((3, 2, 3)); P[0, 0, 1] = 1; P[0, 1, 2] = 1; P[1, :, 2] = 1; P[2, :, 2] = 1
+    R = np.full((3, 2, 3), 1e6); R[0, 0, 1] = 1.0; R[0, 1, 2] = 2.0; R[1, :, 2] = 3.0
+    P[0, 0, 1] = 1 + 5e-7
+    P[0, 0, 0] = -5e-9                       # 1e6 * -5e-9 used to put -0.005 into R[0, 0]
+    mdp = pglib.TabularMDP(P, R, [1, 0, 0], 1.0, [False, False, True])
+    assert_allclose(mdp.R[:2], [[1.0, 2.0], [3.0, 3.0]], rtol=1e-12)
+    # uniform policy: J = 0.5 (1 + 3) + 0.5 * 2 = 3, what the sampler pays on average
+    assert_allclose(exact.state_values(mdp, np.full((3, 2), 0.5))[0], 3.0, rtol=1e-12)
+
+
+def test_expected_visits_ignore_the_discount():
+    # n(s) is undiscounted whatever the MDP's gamma (Sutton & Barto eq. 9.2): the chain of
+    # test_chain_two_states_by_hand at gamma = 0.5 has the same visits as at gamma = 1.
+    mdp = pglib.chain_mdp(n=2, gamma=0.5)
+    pi = pglib.SoftmaxPolicy(3, 2).probs(np.array([[0.0, 0.5], [-0.3, 0.2], [0.0, 0.0]]))
+    p0, p1 = pi[0, 1], pi[1, 1]
+    length = (1 + p0 - p1) / (p0 * p1) + 1 / p0           # -v0 of the gamma = 1 chain
+    n = exact.expected_visits(mdp, pi)
+    assert_allclose(n[1] * p1, 1.0, rtol=1e-12)
+    assert_allclose(n.sum(), length, rtol=1e-12)
+    assert_allclose(exact.k_step(mdp, np.tile([0.0, 1.0], (3, 1)), 1)[0], [0, 1, 0])

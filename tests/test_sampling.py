@@ -69,3 +69,20 @@ def test_same_seed_same_batch():
     b = pglib.rollouts(mdp, pi, 100, 30, np.random.default_rng(5))
     assert_array_equal(a.states, b.states)
     assert_array_equal(a.rewards, b.rewards)
+
+
+def test_rewards_are_paid_per_transition(rng):
+    # r_t = R[s_t, a_t, s_{t+1}], not its expectation R[s_t, a_t]: random_mdp draws a different
+    # reward for every (s, a, s'), so each sampled reward must equal the table entry exactly.
+    mdp = pglib.random_mdp(5, 3, rng, gamma=0.9, n_terminal=1)
+    pi = pglib.SoftmaxPolicy(5, 3).probs(rng.normal(size=(5, 3)))
+    b = pglib.rollouts(mdp, pi, 500, 8, rng)
+    nxt = np.where(b.mask[:, 1:], b.states[:, 1:], 0)
+    nxt = np.column_stack([nxt, np.zeros(b.n_episodes, dtype=int)])
+    last = b.lengths - 1
+    ran = last >= 0
+    nxt[np.flatnonzero(ran), last[ran]] = b.final_states[ran]
+    paid = mdp.R_sas[b.states, b.actions, nxt]
+    assert_array_equal(b.rewards[b.mask], paid[b.mask])
+    assert_array_equal(b.rewards[~b.mask], 0.0)
+    assert mdp.terminal[b.final_states].any() and not mdp.terminal[b.final_states].all()
