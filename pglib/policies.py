@@ -45,11 +45,9 @@ def _log_softmax(logits, axis=-1):
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-class _DiscretePolicy:
-    """Shared code of the discrete policies (a probability table per theta)."""
+class _Policy:
+    """What every policy shares: a parameter array of shape ``theta_shape``."""
 
-    n_states: int
-    n_actions: int
     theta_shape: tuple
 
     def check_theta(self, theta):
@@ -58,6 +56,13 @@ class _DiscretePolicy:
         if theta.shape != self.theta_shape:
             raise ValueError(f"theta must have shape {self.theta_shape}, got {theta.shape}")
         return theta
+
+
+class _DiscretePolicy(_Policy):
+    """Shared code of the discrete policies (a probability table per theta)."""
+
+    n_states: int
+    n_actions: int
 
     def _check_sa(self, states, actions):
         s = np.asarray(states)
@@ -201,7 +206,7 @@ class LinearSoftmaxPolicy(_DiscretePolicy):
         return self.score_sum(theta, pi * np.asarray(W, dtype=float))
 
 
-class GaussianPolicy:
+class GaussianPolicy(_Policy):
     r"""One-dimensional Gaussian policy with a linear mean.
 
     .. math::
@@ -221,13 +226,6 @@ class GaussianPolicy:
     def __init__(self, n_features):
         self.n_features = _check_int("n_features", n_features, 1, "a positive integer")
         self.theta_shape = (self.n_features + 1,)
-
-    def check_theta(self, theta):
-        """Return ``theta`` as a float array, or raise ``ValueError`` on a wrong shape."""
-        theta = _as_float_array("theta", theta)
-        if theta.shape != self.theta_shape:
-            raise ValueError(f"theta must have shape {self.theta_shape}, got {theta.shape}")
-        return theta
 
     def _check_x(self, features):
         x = _as_float_array("features", features)
