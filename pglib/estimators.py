@@ -79,10 +79,6 @@ class GradientEstimate:
         return np.sqrt(self.variance / self.n)
 
 
-def _check_gamma(gamma):
-    return _check_unit("gamma", gamma)
-
-
 def weighted_counts(batch, weights, n_states, n_actions):
     r""":math:`C[n, s, a] = \sum_t w[n,t]\,[s_t = s, a_t = a]` over running steps; shape (N, S, A)."""
     w = np.asarray(weights, dtype=float)
@@ -123,7 +119,7 @@ def reinforce_total_return(batch, policy, theta, gamma, baseline=0.0):
 
     ``baseline`` is a constant ``b`` (default 0).  Returns a :class:`GradientEstimate`.
     """
-    gamma = _check_gamma(gamma)
+    gamma = _check_unit("gamma", gamma)
     try:
         b = float(baseline)
     except (TypeError, ValueError):
@@ -137,7 +133,7 @@ def reinforce_total_return(batch, policy, theta, gamma, baseline=0.0):
 
 def reinforce_reward_to_go(batch, policy, theta, gamma):
     r"""REINFORCE with rewards-to-go: :math:`g = \sum_t \nabla\log\pi(a_t|s_t)\,\gamma^t G_t`."""
-    gamma = _check_gamma(gamma)
+    gamma = _check_unit("gamma", gamma)
     G = discounted_returns(batch.rewards, batch.mask, gamma)  # G_t = r_t + gamma G_{t+1}
     discount = gamma ** np.arange(batch.horizon)              # gamma^t, kept: see module docstring
     return GradientEstimate(score_terms(batch, policy, theta, discount * G), _prob(batch))
@@ -149,7 +145,7 @@ def reinforce_baseline(batch, policy, theta, gamma, baseline):
     ``baseline`` is a constant, or an array of shape (S,) giving
     :math:`b(s)` (e.g. the exact :math:`v^\pi` from :func:`pglib.exact.state_values`).
     """
-    gamma = _check_gamma(gamma)
+    gamma = _check_unit("gamma", gamma)
     b = np.asarray(baseline, dtype=float)
     if b.ndim == 0:
         b_t = np.full(batch.states.shape, float(b))
@@ -173,7 +169,7 @@ def variance_minimizing_baseline(batch, policy, theta, gamma):
     (exact for an Enumeration).  Using it on the same batch adds a bias of
     order 1/N; estimate it from an independent batch to keep the gradient unbiased.
     """
-    gamma = _check_gamma(gamma)
+    gamma = _check_unit("gamma", gamma)
     ones = batch.mask.astype(float)
     g = score_terms(batch, policy, theta, ones)               # grad log rho(tau) = sum_t grad log pi
     sq = (g.reshape(g.shape[0], -1) ** 2).sum(axis=1)

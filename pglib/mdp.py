@@ -170,12 +170,7 @@ class TabularMDP:
             raise ValueError(f"p0 must have shape (S,) = ({S},), got {p0.shape}")
         check_distribution("p0", p0)
 
-        try:
-            gamma = float(gamma)
-        except (TypeError, ValueError):
-            raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}") from None
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+        gamma = _check_unit("gamma", gamma)
 
         if terminal is None:
             terminal = np.zeros(S, dtype=bool)
