@@ -11,11 +11,11 @@ SANITIZE  := .ci/nbval_sanitize.cfg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book book-student lab notebooks test test-pglib test-notebooks test-book test-browser bench clean
+.PHONY: help venv book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student bench clean
 
 help:
 	@echo "make book          build the web book into _build/html"
-	@echo "make test          pglib tests, nbval on every notebook, strict book build, browser test"
+	@echo "make test          pglib tests, nbval on every notebook, strict builds (book and student edition), browser tests"
 	@echo "make lab           JupyterLab on the same environment"
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
 	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
