@@ -24,7 +24,12 @@ The last line is the policy gradient theorem (Sutton et al. 1999).  Inverses
 are never formed: every :math:`(I - \gamma P^\pi)^{-1}` is a linear solve.
 With :math:`\gamma = 1` these functions first check that every episode ends
 (from every non-terminal state some terminal state is reachable under
-:math:`\pi`) and raise ``ValueError`` otherwise.
+:math:`\pi`) and raise ``ValueError`` otherwise.  One exception: a *sink*, a
+set of non-terminal states that no action leaves and in which every
+transition pays 0, contributes nothing to any return, so values, action
+values, :math:`J` and :math:`\nabla J` treat it as terminal (its visit
+counts :math:`n` and occupancy :math:`\rho^\pi` are infinite, so
+:func:`expected_visits` and :func:`occupancy` still raise).
 
 Finite horizons: :func:`objective` and :func:`policy_gradient` accept
 ``horizon=T`` for the truncated objective :math:`J_T = E[\sum_{t<T}\gamma^t r_t]`,
@@ -44,7 +49,7 @@ __all__ = [
     "transition_matrix", "reward_vector", "state_values", "action_values", "advantages",
     "k_step", "expected_visits", "occupancy", "on_policy_distribution",
     "finite_horizon_action_values", "objective", "policy_gradient", "delta", "value_gradient", "finite_difference_gradient",
-    "trajectory_distribution", "Enumeration", "check_episodes_end",
+    "trajectory_distribution", "Enumeration", "check_episodes_end", "sink_states",
 ]
 
 
@@ -87,8 +92,51 @@ def check_episodes_end(mdp, pi):
     With gamma = 1 such a state has an infinite (or undefined) return and
     ``I - P^pi`` is singular.
     """
+    _raise_if_stuck(transition_matrix(mdp, pi), mdp.live)
+
+
+def sink_states(mdp):
+    r"""Bool mask (S,) of the largest *sink*: non-terminal states that no action leaves and where nothing is paid.
+
+    A state ``s`` is in the sink ``C`` when, for every action ``a``,
+    :math:`\sum_{s' \in C} P[s, a, s'] = 1` and ``R[s, a, s'] = 0`` for every
+    ``s'`` with ``P[s, a, s'] > 0``.  Whatever the policy, an episode that
+    enters ``C`` never leaves it and collects nothing more, so ``C`` acts like a
+    terminal state for values and :math:`J` (the return is the same), though
+    not for visit counts.  Computed by pruning: start from the zero-reward
+    states and drop those with an action leading out, until nothing changes.
+    """
+    # zero[s] = every possible transition out of s pays 0
+    zero = mdp.live & ~np.any((mdp.P > 0) & (mdp.R_sas != 0), axis=(1, 2))
+    C = zero.copy()
+    while True:
+        # keep s only if every action stays in C with probability 1
+        inside = mdp.P[:, :, C].sum(axis=2) >= 1.0 - 1e-12
+        pruned = C & inside.all(axis=1)
+        if (pruned == C).all():
+            return C
+        C = pruned
+
+
+def _value_matrix(mdp, pi, gamma):
+    r""":math:`I - \gamma P^\pi` for value solves; at :math:`\gamma = 1` sinks are cut like terminal states.
+
+    Returns the matrix and the bool mask of the states it keeps (all states when
+    :math:`\gamma < 1`).  Raises ``ValueError`` if, at :math:`\gamma = 1`, some
+    episode neither ends nor falls into a sink.
+    """
     M = transition_matrix(mdp, pi)
-    live = mdp.live
+    keep = np.ones(mdp.n_states, dtype=bool)
+    if gamma == 1.0:
+        keep = ~sink_states(mdp)
+        # entering a sink ends the return: cut its rows and columns like a terminal state's
+        M = M * keep[:, None] * keep[None, :]
+        _raise_if_stuck(M, mdp.live & keep)
+    return np.eye(mdp.n_states) - gamma * M, keep
+
+
+def _raise_if_stuck(M, live):
+    """Raise ``ValueError`` if some ``live`` state of the sub-stochastic chain ``M`` cannot reach its exit."""
     # A state "can end" if it leaks probability out of the live states in one
     # step, or moves with positive probability to a state that can end.
     can_end = live & (M.sum(axis=1) < 1.0 - 1e-12)
@@ -107,12 +155,19 @@ def check_episodes_end(mdp, pi):
 
 
 def _resolvent_solve(mdp, pi, b, gamma, left=False):
-    r"""Solve :math:`(I - \gamma P^\pi) x = b` (or :math:`x^\top (I - \gamma P^\pi) = b^\top` when ``left``)."""
-    if gamma == 1.0:
-        check_episodes_end(mdp, pi)
-    M = transition_matrix(mdp, pi)
-    A = np.eye(mdp.n_states) - gamma * M
-    return np.linalg.solve(A.T if left else A, b)
+    r"""Solve :math:`(I - \gamma P^\pi) x = b` (or :math:`x^\top (I - \gamma P^\pi) = b^\top` when ``left``).
+
+    Right solves (values) accept sinks at :math:`\gamma = 1` (see :func:`sink_states`);
+    left solves (visits, occupancy) do not, since a sink is visited forever.
+    """
+    if left:
+        if gamma == 1.0:
+            check_episodes_end(mdp, pi)
+        A = np.eye(mdp.n_states) - gamma * transition_matrix(mdp, pi)
+        return np.linalg.solve(A.T, b)
+    A, keep = _value_matrix(mdp, pi, gamma)
+    # x = 0 on a sink: it pays nothing, ever
+    return np.linalg.solve(A, b * (keep if b.ndim == 1 else keep[:, None]))
 
 
 def state_values(mdp, pi):
@@ -254,13 +309,13 @@ def policy_gradient(mdp, policy, theta, horizon=None):
     pi = check_policy_table(mdp, policy.probs(theta))
     T = _check_horizon(horizon)
     if T is None:
-        if mdp.gamma == 1.0:
-            check_episodes_end(mdp, pi)
         # One matrix I - gamma P^pi serves both solves:
         # v = (I - gamma P^pi)^{-1} r^pi and rho^T = p0^T (I - gamma P^pi)^{-1}
-        A = np.eye(mdp.n_states) - mdp.gamma * transition_matrix(mdp, pi)
-        v = np.linalg.solve(A, reward_vector(mdp, pi))
-        rho = np.linalg.solve(A.T, mdp.p0 * mdp.live)
+        # (at gamma = 1 a sink is cut like a terminal state: q = 0 there, so its
+        # infinite occupancy never multiplies anything but 0)
+        A, keep = _value_matrix(mdp, pi, mdp.gamma)
+        v = np.linalg.solve(A, reward_vector(mdp, pi) * keep)
+        rho = np.linalg.solve(A.T, mdp.p0 * mdp.live * keep)
         q = _q_from_v(mdp, v)
         # W[s, a] = rho(s) q(s, a); grad J = sum_{s,a} W[s,a] grad pi(a|s)
         W = rho[:, None] * q
