@@ -91,8 +91,9 @@ __all__ = ["LQR", "QuadraticQ", "GaussianGradient", "solve_lyapunov", "solve_ric
            "example", "scalar", "random_lqr"]
 
 # Symmetry and (semi)definiteness are judged relative to the matrix's scale.
-SYM_RTOL = 1e-9
-PSD_RTOL = 1e-10
+SYM_RTOL = 1e-9      # |M - M^T| <= SYM_RTOL max|M|
+PSD_RTOL = 1e-10     # PSD: smallest eigenvalue >= -PSD_RTOL max|eig|
+PD_RTOL = 1e-14      # PD: smallest eigenvalue > PD_RTOL max|eig| (R + gamma B'PB stays invertible)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def _check_symmetric(name, M, definite):
     M = 0.5 * (M + M.T)
     eig = np.linalg.eigvalsh(M)
     top = max(np.abs(eig).max(), 1e-300)
-    if definite and eig.min() <= PSD_RTOL * top:
+    if definite and eig.min() <= PD_RTOL * top:
         raise ValueError(f"{name} must be positive definite: its smallest eigenvalue is {eig.min():.6g}")
     if not definite and eig.min() < -PSD_RTOL * top:
         raise ValueError(f"{name} must be positive semidefinite: its smallest eigenvalue is {eig.min():.6g}")
@@ -622,10 +623,15 @@ class LQR:
         """
         P, K, Su, N = self._gaussian_parts(K, sigma)
         g = self.gamma
+        # v = (tr(R S_u) + gamma tr(P N)) / (1 - gamma), the constant of V(x) = x'Px + v
         v = 0.0 if g == 1.0 else (np.trace(self.R @ Su) + g * np.trace(P @ N)) / (1.0 - g)
-        return QuadraticQ(Qxx=self.Q + g * self.A.T @ P @ self.A, Qxu=g * self.A.T @ P @ self.B,
-                          Quu=self.R + g * self.B.T @ P @ self.B,
-                          c=float(g * (np.trace(P @ self.W) + v)))
+        blocks = (self.Q + g * self.A.T @ P @ self.A,     # Qxx = Q + gamma A'PA
+                  g * self.A.T @ P @ self.B,              # Qxu = gamma A'PB
+                  self.R + g * self.B.T @ P @ self.B)     # Quu = R + gamma B'PB
+        for M in blocks:
+            M.setflags(write=False)
+        # c = gamma (tr(P W) + v)
+        return QuadraticQ(*blocks, c=float(g * (np.trace(P @ self.W) + v)))
 
     # -- finite horizon ------------------------------------------------------------------------
 
@@ -773,9 +779,8 @@ def example(dt=0.1, r=1.0, gamma=1.0, sigma0=1.0):
         B = \begin{bmatrix} dt^2/2 \\ dt \end{bmatrix}, \quad
         Q = I_2, \quad R = r, \quad \Sigma_0 = \sigma_0^2 I_2 .
 
-    :math:`A` has the double eigenvalue 1, so :math:`K = 0` is not stable at
-    ``gamma = 1``; any gain with positive position and velocity feedback of the right
-    size is.
+    :math:`A` has the double eigenvalue 1, so :math:`K = 0` is unstable at
+    ``gamma = 1`` (spectral radius 1) and stable for ``gamma < 1``.
     """
     dt = float(dt)
     if not (np.isfinite(dt) and dt > 0):
@@ -795,8 +800,14 @@ def random_lqr(n, m, rng, gamma=1.0, spectral_radius=0.9):
     m = _check_int("m", m, 1, "a positive integer")
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator (use np.random.default_rng(seed))")
+    try:
+        radius = float(spectral_radius)
+    except (TypeError, ValueError):
+        radius = np.nan
+    if not (np.isfinite(radius) and radius > 0):
+        raise ValueError(f"spectral_radius must be a positive number, got {spectral_radius!r}")
     A = rng.standard_normal((n, n))
-    A *= float(spectral_radius) / _spectral_radius(A)
+    A *= radius / _spectral_radius(A)
     B = rng.standard_normal((n, m))
 
     def pd(k):
