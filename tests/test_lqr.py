@@ -414,6 +414,12 @@ def test_argument_validation():
         sys.reinforce_gradient(K, 0.0, 5, 3, rng)
     with pytest.raises(ValueError, match="dt must be a positive number"):
         lqr.example(dt=0.0)
+    with pytest.raises(ValueError, match="spectral_radius must be a positive number"):
+        lqr.random_lqr(2, 1, rng, spectral_radius=-1.0)
+    with pytest.raises(ValueError, match="x must have last axis 2 and u last axis 1"):
+        sys.q_function(K)(np.ones(3), np.ones(1))
+    with pytest.raises(ValueError, match="F and M must be square of the same shape"):
+        lqr.solve_lyapunov(np.eye(2) * 0.5, np.eye(3))
 
 
 def test_inputs_copied_read_only_and_not_mutated():
