@@ -59,7 +59,7 @@ from .exact import check_episodes_end, check_policy_table, transition_matrix
 from .mdp import _check_unit
 from .sampling import discounted_returns
 
-__all__ = ["td_errors", "gae", "expected_gae"]
+__all__ = ["td_errors", "gae", "expected_gae", "segment_gae"]
 
 
 def _critic(batch, values, terminal):
@@ -209,3 +209,53 @@ def expected_gae(mdp, pi, values, lam):
     # Solve (I - gamma lambda P^pi) u = d^pi for u (u = 0 at terminal states)
     u = np.linalg.solve(np.eye(mdp.n_states) - decay * M, d_pi)
     return (D + decay * mdp.P @ u) * live[:, None]
+
+
+def segment_gae(rewards, values, terminated, truncated, valid, gamma, lam):
+    r"""GAE on a time-major segment of a vector environment, shape (T, N).
+
+    The conventions of :mod:`pglib.rollout`: ``values`` (T+1, N) holds
+    :math:`\hat V(s_t)` for :math:`t = 0..T`, where ``s_{t+1}`` is the state
+    that followed step :math:`t` (the final observation after an episode
+    end).  Then, backwards from :math:`\hat A_T = 0`,
+
+    .. math::
+
+        \delta_t = r_t + \gamma (1 - \text{terminated}_t)\, \hat V(s_{t+1}) - \hat V(s_t),
+        \qquad
+        \hat A_t = \delta_t + \gamma\lambda\,(1 - \text{done}_t)\, \hat A_{t+1},
+
+    with :math:`\text{done}_t = \text{terminated}_t \lor \text{truncated}_t`:
+    a truncated step bootstraps from the critic but starts no sum across
+    the episode boundary, and the last step of the segment bootstraps from
+    :math:`\hat V(s_T)`.  Reset steps (``valid`` False) get :math:`\hat A_t = 0`.
+
+    Parameters
+    ----------
+    rewards : (T, N) float
+    values : (T+1, N) float
+    terminated, truncated, valid : (T, N) bool
+    gamma, lam : float in [0, 1]
+
+    Returns
+    -------
+    (T, N) float
+        :math:`\hat A_t`; add ``values[:-1]`` for the :math:`\lambda`-returns.
+    """
+    gamma = _check_unit("gamma", gamma)
+    lam = _check_unit("lam", lam)
+    r = np.asarray(rewards, dtype=float)
+    V = np.asarray(values, dtype=float)
+    term, trunc, ok = (np.asarray(x, dtype=bool) for x in (terminated, truncated, valid))
+    if r.ndim != 2 or V.shape != (r.shape[0] + 1, r.shape[1]) or not (term.shape == trunc.shape == ok.shape == r.shape):
+        raise ValueError(f"need rewards/terminated/truncated/valid of one shape (T, N) and values of shape "
+                         f"(T+1, N); got {r.shape}, {term.shape}, {trunc.shape}, {ok.shape} and {V.shape}")
+    A = np.zeros_like(r)
+    acc = np.zeros(r.shape[1])
+    for t in range(r.shape[0] - 1, -1, -1):
+        # delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t)
+        delta = r[t] + gamma * (~term[t]) * V[t + 1] - V[t]
+        # A_t = delta_t + gamma lambda (1 - done_t) A_{t+1}
+        acc = np.where(ok[t], delta + gamma * lam * (~(term[t] | trunc[t])) * acc, 0.0)
+        A[t] = acc
+    return A

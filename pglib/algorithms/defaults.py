@@ -1,0 +1,141 @@
+"""Hyperparameters of every algorithm, in one table (as rl-baselines3-zoo keeps them).
+
+``DEFAULTS[name]`` holds an algorithm's settings and what each means;
+``TUNED[(name, env_id)]`` the settings that differ for one task.  A run's
+settings are ``DEFAULTS`` updated by ``TUNED`` and then by the keyword
+overrides of the call, in that order; :func:`settings` does that and
+validates every value.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["DEFAULTS", "TUNED", "settings"]
+
+# name: (default, meaning)
+DEFAULTS = {
+    "reinforce": {
+        "n_envs": (16, "episodes per update (one per environment copy)"),
+        "hidden": ((64, 64), "hidden layer widths of the policy and of the baseline network"),
+        "activation": ("tanh", "hidden activation"),
+        "lr": (3e-3, "Adam step size of the policy"),
+        "lr_value": (3e-3, "Adam step size of the learned baseline V(s)"),
+        "value_epochs": (5, "passes of the baseline regression over each batch"),
+        "gamma": (0.99, "discount of the returns-to-go"),
+        "baseline": (True, "subtract a learned V(s) from the returns-to-go"),
+        "max_grad_norm": (1.0, "global gradient-norm clip"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "a2c": {
+        "n_envs": (8, "environment copies stepped in parallel"),
+        "n_steps": (16, "steps per copy between updates (the n of n-step returns)"),
+        "hidden": ((64, 64), "hidden layer widths (separate actor and critic networks)"),
+        "activation": ("tanh", "hidden activation"),
+        "lr": (1e-3, "Adam step size of actor and critic"),
+        "gamma": (0.99, "discount"),
+        "lam": (1.0, "GAE parameter (1: n-step returns)"),
+        "ent_coef": (0.0, "entropy bonus weight"),
+        "normalize_advantages": (False, "standardise advantages in each batch"),
+        "max_grad_norm": (0.5, "global gradient-norm clip"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "ppo": {
+        "n_envs": (8, "environment copies stepped in parallel"),
+        "n_steps": (128, "steps per copy between updates"),
+        "hidden": ((64, 64), "hidden layer widths (separate actor and critic networks)"),
+        "activation": ("tanh", "hidden activation"),
+        "lr": (2.5e-4, "Adam step size, annealed linearly to 0"),
+        "anneal_lr": (True, "anneal the step size linearly to 0 over the budget"),
+        "gamma": (0.99, "discount"),
+        "lam": (0.95, "GAE parameter"),
+        "epochs": (4, "passes over each batch"),
+        "minibatches": (4, "minibatches per pass"),
+        "clip": (0.2, "clip range epsilon of the probability ratio"),
+        "ent_coef": (0.0, "entropy bonus weight"),
+        "max_grad_norm": (0.5, "global gradient-norm clip"),
+        "init_log_std": (0.0, "initial log standard deviation (continuous actions)"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "trpo": {
+        "n_envs": (8, "environment copies stepped in parallel"),
+        "n_steps": (256, "steps per copy between updates"),
+        "hidden": ((64, 64), "hidden layer widths (separate actor and critic networks)"),
+        "activation": ("tanh", "hidden activation"),
+        "max_kl": (0.01, "trust-region radius delta on the mean KL"),
+        "cg_iters": (10, "conjugate-gradient iterations for F^-1 g"),
+        "damping": (0.1, "Fisher damping: (F + damping I) x = g"),
+        "backtracks": (10, "line-search halvings"),
+        "lr_value": (1e-3, "Adam step size of the critic"),
+        "value_epochs": (10, "critic passes per batch"),
+        "value_minibatches": (8, "critic minibatches per pass"),
+        "gamma": (0.99, "discount"),
+        "lam": (0.95, "GAE parameter"),
+        "init_log_std": (0.0, "initial log standard deviation (continuous actions)"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+}
+
+# Settings that differ from DEFAULTS for one task.
+TUNED = {
+    ("ppo", "Acrobot-v1"): {"ent_coef": 0.0},
+    ("a2c", "Acrobot-v1"): {"ent_coef": 0.01},
+}
+
+_UNIT = {"gamma", "lam"}
+_NONNEGATIVE = {"ent_coef", "vf_coef", "init_log_std_abs"}
+_FLAGS = {"baseline", "anneal_lr", "normalize_advantages"}
+
+
+def _is_int(x):
+    return not isinstance(x, bool) and isinstance(x, (int, np.integer))
+
+
+def settings(algorithm, env_id, overrides):
+    """The settings of one run: defaults, then the task's tuned values, then ``overrides``.
+
+    Raises ``ValueError`` for an unknown name, a non-positive count or step
+    size, NaN, a discount or lambda outside [0, 1], or a negative weight.
+    """
+    if algorithm not in DEFAULTS:
+        raise ValueError(f"no defaults for algorithm {algorithm!r}")
+    table = DEFAULTS[algorithm]
+    config = {k: v for k, (v, _) in table.items()}
+    config.update(TUNED.get((algorithm, env_id), {}))
+    for k, v in overrides.items():
+        if k not in table:
+            raise ValueError(f"unknown setting {k!r} for {algorithm}; known: {', '.join(sorted(table))}")
+        config[k] = v
+    for k, v in config.items():
+        default = table[k][0]
+        if k in _FLAGS:
+            if not isinstance(v, (bool, np.bool_)):
+                raise ValueError(f"{k} must be True or False, got {v!r}")
+        elif k == "activation":
+            if v not in ("tanh", "relu"):
+                raise ValueError(f"activation must be 'tanh' or 'relu', got {v!r}")
+        elif k == "hidden":
+            if not (isinstance(v, (tuple, list)) and len(v) >= 1 and all(_is_int(h) and h >= 1 for h in v)):
+                raise ValueError(f"hidden must be a tuple of positive layer widths, got {v!r}")
+            config[k] = tuple(int(h) for h in v)
+        elif _is_int(default):
+            if not _is_int(v) or v < 1:
+                raise ValueError(f"{k} must be a positive integer, got {v!r}")
+        else:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
+                raise ValueError(f"{k} must be a finite number, got {v!r}")
+            if k in _UNIT and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{k} must be in [0, 1], got {v!r}")
+            if k == "init_log_std":
+                pass
+            elif k in _NONNEGATIVE:
+                if v < 0:
+                    raise ValueError(f"{k} must be >= 0, got {v!r}")
+            elif k not in _UNIT and v <= 0:
+                raise ValueError(f"{k} must be positive, got {v!r}")
+    return config
