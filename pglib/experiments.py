@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Target", "TARGETS", "target", "results_path", "run_seed", "load", "Summary", "summarize"]
+__all__ = ["Target", "TARGETS", "target", "results_path", "run_seed", "load", "Summary", "summarize",
+           "check_reproduces"]
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments", "results")
 
@@ -122,3 +123,23 @@ def summarize(record):
     q25, med, q75 = np.percentile(C, [25, 50, 75], axis=0)
     return Summary(grid, med, q25, q75, np.array([r["final"] for r in runs]), float(record["threshold"]),
                    np.array([r["seconds"] for r in runs]))
+
+
+def check_reproduces(run, record):
+    """Check that a live ``run`` reproduces its seed's stored evaluation curve exactly.
+
+    Same algorithm, task, budget and seed as the record, so the same random
+    numbers: steps must be equal and returns equal to the last bit (JSON
+    stores floats by their shortest exact representation).  Raises
+    ``AssertionError`` otherwise (via :func:`pglib.check_close` with zero
+    tolerance).
+    """
+    from .checks import check_close
+    if (run.algorithm, run.env_id) != (record["algorithm"], record["env_id"]):
+        raise ValueError(f"run is {run.algorithm} on {run.env_id}, record is {record['algorithm']} on {record['env_id']}")
+    stored = {r["seed"]: r for r in record["runs"]}
+    if run.seed not in stored:
+        raise ValueError(f"seed {run.seed} is not among the stored seeds {sorted(stored)}")
+    r = stored[run.seed]
+    check_close(f"{run.algorithm} {run.env_id} seed {run.seed}: evaluation steps = stored", run.steps, r["steps"], rtol=0, atol=0)
+    check_close(f"{run.algorithm} {run.env_id} seed {run.seed}: returns = stored curve", run.returns, r["returns"], rtol=0, atol=0)

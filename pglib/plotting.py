@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_grid_values", "plot_grid_policy"]
+__all__ = ["plot_grid_values", "plot_grid_policy", "plot_learning_curves"]
 
 # Arrow directions (dx, dy) on screen for LEFT, DOWN, RIGHT, UP.
 _ARROWS = {0: (-1, 0), 1: (0, -1), 2: (1, 0), 3: (0, 1)}
@@ -92,3 +92,22 @@ def plot_grid_policy(mdp, pi, ax=None, title=None, color="white"):
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_learning_curves(summary, ax=None, label=None, color=None, show_threshold=True):
+    """Median (line) and inter-quartile range (band) over seeds against env steps.
+
+    ``summary`` is a :class:`pglib.experiments.Summary`.  The label gives the
+    fraction of seeds whose final score reached the threshold, which is drawn
+    as a dotted line.  Returns the median's ``Line2D``.
+    """
+    ax = ax or plt.gca()
+    reached = int(round(summary.fraction_reached * summary.n_seeds))
+    text = f"{label + ': ' if label else ''}median, IQR over {summary.n_seeds} seeds; reached {reached}/{summary.n_seeds}"
+    (line,) = ax.plot(summary.steps, summary.median, color=color, label=text)
+    ax.fill_between(summary.steps, summary.q25, summary.q75, color=line.get_color(), alpha=0.25, linewidth=0)
+    if show_threshold:
+        ax.axhline(summary.threshold, color="0.4", linestyle=":", linewidth=1)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean return of the greedy policy")
+    return line
