@@ -79,17 +79,91 @@ DEFAULTS = {
         "eval_every": (10_000, "env steps between greedy evaluations"),
         "eval_episodes": (10, "episodes per evaluation"),
     },
+    "ddpg": {
+        "hidden": ((64, 64), "hidden layer widths of the actor and of the critic"),
+        "activation": ("relu", "hidden activation"),
+        "lr": (1e-3, "Adam step size of actor and critic"),
+        "buffer_size": (100_000, "replay buffer capacity (transitions)"),
+        "learning_starts": (1_000, "uniformly random steps before the first update"),
+        "batch_size": (128, "transitions per update"),
+        "gamma": (0.98, "discount"),
+        "tau": (0.005, "Polyak rate of the target networks"),
+        "exploration_noise": (0.1, "std of the Gaussian action noise, in [-1, 1] action units"),
+        "eval_every": (2_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "td3": {
+        "hidden": ((64, 64), "hidden layer widths of the actor and of the two critics"),
+        "activation": ("relu", "hidden activation"),
+        "lr": (1e-3, "Adam step size of actor and critics"),
+        "buffer_size": (100_000, "replay buffer capacity (transitions)"),
+        "learning_starts": (1_000, "uniformly random steps before the first update"),
+        "batch_size": (128, "transitions per update"),
+        "gamma": (0.98, "discount"),
+        "tau": (0.005, "Polyak rate of the target networks"),
+        "exploration_noise": (0.1, "std of the Gaussian action noise, in [-1, 1] action units"),
+        "policy_noise": (0.2, "std of the target policy smoothing noise"),
+        "noise_clip": (0.5, "the smoothing noise is clipped to [-noise_clip, noise_clip]"),
+        "policy_delay": (2, "critic updates per actor (and target) update"),
+        "eval_every": (2_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "sac": {
+        "hidden": ((64, 64), "hidden layer widths of the actor and of the two critics"),
+        "activation": ("relu", "hidden activation"),
+        "lr": (1e-3, "Adam step size of actor, critics and temperature"),
+        "buffer_size": (100_000, "replay buffer capacity (transitions)"),
+        "learning_starts": (1_000, "uniformly random steps before the first update"),
+        "batch_size": (128, "transitions per update"),
+        "gamma": (0.99, "discount"),
+        "tau": (0.005, "Polyak rate of the target critics"),
+        "init_alpha": (1.0, "initial temperature alpha"),
+        "learn_alpha": (True, "learn alpha towards the target entropy -dim(A)"),
+        "eval_every": (2_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "es": {
+        "n_pairs": (10, "antithetic pairs of perturbations per iteration (2 episodes each)"),
+        "sigma": (0.1, "std of the Gaussian parameter perturbations"),
+        "lr": (0.05, "Adam step size on the estimated gradient"),
+        "weight_decay": (0.0, "L2 penalty coefficient on the parameters"),
+        "rank_returns": (True, "replace returns by their centred ranks (else standardise them)"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "ars": {
+        "n_directions": (8, "random directions per iteration (2 episodes each)"),
+        "top_directions": (4, "best directions used in the update (b <= n_directions)"),
+        "step_size": (0.02, "step size alpha"),
+        "noise": (0.03, "exploration noise nu (std of the perturbations)"),
+        "normalize_states": (True, "V2: normalise states by their running mean and std (V1: no)"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
+    "cem": {
+        "population": (20, "parameter vectors drawn per iteration (one episode each)"),
+        "elite_frac": (0.2, "fraction of the population kept as the elite"),
+        "init_std": (1.0, "initial std of the Gaussian over parameters"),
+        "extra_std": (0.1, "std of the noise added to the refitted Gaussian, decayed linearly to 0"),
+        "eval_every": (10_000, "env steps between greedy evaluations"),
+        "eval_episodes": (10, "episodes per evaluation"),
+    },
 }
 
 # Settings that differ from DEFAULTS for one task.
 TUNED = {
-    ("ppo", "Acrobot-v1"): {"ent_coef": 0.0},
-    ("a2c", "Acrobot-v1"): {"ent_coef": 0.01},
+    # short segments from 8 copies, many epochs on each: 32 x 8 = 256 steps a batch, 20 passes
+    ("ppo", "CartPole-v1"): {"n_steps": 32, "epochs": 20, "minibatches": 1, "lr": 1e-3, "gamma": 0.98, "lam": 0.8},
+    ("ppo", "Acrobot-v1"): {"n_steps": 256, "lam": 0.94},
+    ("a2c", "CartPole-v1"): {"n_steps": 8, "lr": 7e-4},
+    ("a2c", "Acrobot-v1"): {"n_envs": 16, "n_steps": 8, "lr": 7e-4},
+    ("trpo", "CartPole-v1"): {"n_steps": 128, "lam": 0.98, "value_epochs": 20},
 }
 
-_UNIT = {"gamma", "lam"}
-_NONNEGATIVE = {"ent_coef", "vf_coef", "init_log_std_abs"}
-_FLAGS = {"baseline", "anneal_lr", "normalize_advantages"}
+_UNIT = {"gamma", "lam", "tau", "elite_frac"}
+_NONNEGATIVE = {"ent_coef", "vf_coef", "init_log_std_abs", "exploration_noise", "policy_noise",
+                "weight_decay", "extra_std"}
+_FLAGS = {"baseline", "anneal_lr", "normalize_advantages", "learn_alpha", "rank_returns", "normalize_states"}
 
 
 def _is_int(x):
