@@ -14,6 +14,12 @@ Small, pure NumPy.  One module per idea:
 ``pglib.envs``         Gymnasium toy-text environments as tables
 ``pglib.plotting``     drawing on grid worlds
 ``pglib.widgets``      widget experiments that fail loudly and can be timed
+``pglib.nn``           Part II: an MLP with hand-written backward pass, Adam, clipping
+``pglib.distributions`` categorical, Gaussian and tanh-Gaussian log-densities and gradients
+``pglib.lqr``          the linear-quadratic regulator: exact costs and gradients
+``pglib.rollout``      Gymnasium vector-env rollouts with the episode-end masks
+``pglib.algorithms``   REINFORCE, A2C, TRPO, PPO, ... one readable function each
+``pglib.experiments``  multi-seed targets, stored results and their summaries
 =====================  ==========================================================
 """
 from . import advantages, checks, estimators, examples, exact, mdp, policies, sampling
@@ -36,6 +42,7 @@ __all__ = [
 def __getattr__(name):
     # Modules with heavier imports (gymnasium, matplotlib, ipywidgets) load on first use.
     import importlib
-    if name in ("envs", "plotting", "widgets"):
+    if name in ("envs", "plotting", "widgets", "nn", "distributions", "lqr", "rollout", "algorithms",
+                "experiments", "replay", "learning"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'pglib' has no attribute {name!r}")
