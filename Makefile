@@ -5,13 +5,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Top-level requirements: requirements.txt plus any requirements-*.txt (e.g. the
+# instructor's). requirements.lock pins the whole tree resolved from them; every
+# install below takes its versions from it (-c). Edit a requirements file, then `make lock`.
+REQUIREMENTS := $(strip requirements.txt $(sort $(wildcard requirements-*.txt)))
+LOCK   := requirements.lock
 NOTEBOOKS := $(sort $(wildcard book/[0-9]*.ipynb))
 SANITIZE  := .ci/nbval_sanitize.cfg
 # Reproducible hashing; no MPLBACKEND here: the notebooks need the inline backend.
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student bench clean
+.PHONY: help venv lock lock-check book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student bench experiments clean
 
 help:
 	@echo "make book          build the web book into _build/html"
@@ -20,15 +25,36 @@ help:
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
 	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
 	@echo "make bench         speed benchmarks (ratios) and widget latencies"
+	@echo "make experiments   multi-seed learning experiments into experiments/results/ (hours; TARGETS=algo:env to pick)"
+	@echo "make lock          re-resolve requirements*.txt in a fresh venv and rewrite requirements.lock"
+	@echo "make lock-check    ask pip whether other Pythons (LOCK_CHECK_PYTHONS) install exactly the lock"
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# pip and setuptools come from the lock too; pglib is built with the locked
+# setuptools (no build isolation, so nothing unpinned is fetched for the build).
+$(STAMP): $(REQUIREMENTS) $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip setuptools
+	$(BIN)/python -m pip install --quiet -c $(LOCK) $(addprefix -r ,$(REQUIREMENTS))
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# A fresh venv under /tmp gets the requirements at their newest compatible
+# releases; .ci/lock.py pins everything installed there (see its docstring).
+lock:
+	@set -e; tmp=$$(mktemp -d /tmp/pglib-lock.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip setuptools; \
+	"$$tmp/venv/bin/python" -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS)); \
+	"$$tmp/venv/bin/python" -m pip check; \
+	"$$tmp/venv/bin/python" .ci/lock.py write $(LOCK) $(REQUIREMENTS)
+
+# Would other Pythons install exactly the lock? (pip's dry run: metadata only.)
+# Default: every pyenv Python 3.1x on this machine, else python3.1x on PATH.
+LOCK_CHECK_PYTHONS ?= $(or $(wildcard $(HOME)/.pyenv/versions/3.1[0-9]*/bin/python3),python3.10 python3.12 python3.13 python3.14)
+lock-check: $(STAMP)
+	$(BIN)/python .ci/lock.py check $(LOCK) $(foreach p,$(LOCK_CHECK_PYTHONS),$(shell command -v $(p))) -- $(REQUIREMENTS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build .
@@ -74,6 +100,11 @@ test-student: $(STAMP)
 	$(MAKE) book-student JB_FLAGS="-n -W --keep-going"
 	BOOK_HTML=_build/student/_build/html BOOK_STUDENT=1 BOOK_SCREENSHOTS=_build/student/screenshots \
 	  $(BIN)/pytest -q tests/browser
+
+# Multi-seed learning experiments (long: hours on 2 cores); results are stored in
+# experiments/results/ and committed. TARGETS="ppo:CartPole-v1 ..." runs some of them.
+experiments: $(STAMP)
+	$(BIN)/python experiments/run.py $(TARGETS) --jobs $(or $(JOBS),2)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py
