@@ -106,6 +106,11 @@ class Segment:
         """(T, N) bool: step t ended its episode (either way)."""
         return self.terminated | self.truncated
 
+    def flat(self, x):
+        """Flatten the batch: an array (T, N, ...) to (B, ...), dropping the reset steps (B = valid.sum())."""
+        x = np.asarray(x)
+        return x.reshape((-1,) + x.shape[2:])[self.valid.reshape(-1)]
+
 
 class Collector:
     """Steps a vector environment with a policy, segment after segment.

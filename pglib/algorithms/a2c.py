@@ -53,12 +53,8 @@ def a2c(env_id, total_steps=200_000, seed=0, **overrides):
         targets = adv + values[:-1]
 
         # 2. flatten, dropping reset steps
-        keep = seg.valid.reshape(-1)
-        b_obs = seg.obs[:-1].reshape(-1, obs_dim)[keep]
-        b_act = seg.extras["a"].reshape((-1,) + seg.extras["a"].shape[2:])[keep]
-        if policy.kind == "discrete":
-            b_act = b_act.astype(int)
-        A, b_targets = adv.reshape(-1)[keep], targets.reshape(-1)[keep]
+        b_obs, b_act = seg.flat(seg.obs[:-1]), policy.actions(seg.flat(seg.extras["a"]))
+        A, b_targets = seg.flat(adv), seg.flat(targets)
         B = len(b_obs)
         if B == 0:
             continue

@@ -99,6 +99,10 @@ class Policy:
         a = D.gaussian_sample(out, self.log_std, rng)
         return a, np.clip(a, self.low, self.high), D.gaussian_log_prob(out, self.log_std, a)
 
+    def actions(self, stored):
+        """Stored actions as the head expects them: integers (discrete) or floats (continuous)."""
+        return np.asarray(stored).astype(int) if self.kind == "discrete" else np.asarray(stored, dtype=float)
+
     def greedy(self, obs):
         """The most likely action (discrete) or the mean clipped to the bounds (continuous)."""
         out = self.net(np.asarray(obs, dtype=float))

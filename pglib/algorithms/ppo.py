@@ -76,13 +76,8 @@ def ppo(env_id, total_steps=100_000, seed=0, **overrides):
         targets = adv + values[:-1]                               # lambda-returns
 
         # 2. Flatten the batch to (B, ...), dropping the reset steps.
-        keep = seg.valid.reshape(-1)
-        b_obs = seg.obs[:-1].reshape(-1, obs_dim)[keep]
-        b_act = seg.extras["a"].reshape((-1,) + seg.extras["a"].shape[2:])[keep]
-        if policy.kind == "discrete":
-            b_act = b_act.astype(int)
-        b_logp_old = seg.extras["logp"].reshape(-1)[keep]
-        b_adv, b_targets = adv.reshape(-1)[keep], targets.reshape(-1)[keep]
+        b_obs, b_act, b_logp_old = seg.flat(seg.obs[:-1]), policy.actions(seg.flat(seg.extras["a"])), seg.flat(seg.extras["logp"])
+        b_adv, b_targets = seg.flat(adv), seg.flat(targets)
         B = len(b_obs)
         mb_size = max(2, B // c["minibatches"])
 

@@ -56,12 +56,7 @@ def reinforce(env_id, total_steps=300_000, seed=0, **overrides):
         n_eps = first.shape[1]
         # G_t = r_t + gamma G_{t+1} within each episode: (N, T) in pglib.sampling's order
         G = discounted_returns(seg.rewards.T, first.T, c["gamma"]).T
-        keep = first.reshape(-1)
-        b_obs = seg.obs[:-1].reshape(-1, obs_dim)[keep]
-        b_act = seg.extras["a"].reshape((-1,) + seg.extras["a"].shape[2:])[keep]
-        if policy.kind == "discrete":
-            b_act = b_act.astype(int)
-        b_G = G.reshape(-1)[keep]
+        b_obs, b_act, b_G = seg.flat(seg.obs[:-1]), policy.actions(seg.flat(seg.extras["a"])), seg.flat(G)
 
         # 2. weights G_t - b(s_t); the loss -1/N sum_i sum_t w_t log pi has d/dlog pi_t = -w_t / N
         w = b_G - critic(b_obs) if c["baseline"] else b_G

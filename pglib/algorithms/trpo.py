@@ -75,14 +75,9 @@ def trpo(env_id, total_steps=100_000, seed=0, **overrides):
         seg = collector.collect(policy_step, c["n_steps"], rng)
         values = critic(seg.obs)
         adv = segment_gae(seg.rewards, values, seg.terminated, seg.truncated, seg.valid, c["gamma"], c["lam"])
-        keep = seg.valid.reshape(-1)
-        b_obs = seg.obs[:-1].reshape(-1, obs_dim)[keep]
-        b_act = seg.extras["a"].reshape((-1,) + seg.extras["a"].shape[2:])[keep]
-        if policy.kind == "discrete":
-            b_act = b_act.astype(int)
-        b_logp_old = seg.extras["logp"].reshape(-1)[keep]
-        A = adv.reshape(-1)[keep]
-        b_targets = A + values[:-1].reshape(-1)[keep]
+        b_obs, b_act, b_logp_old = seg.flat(seg.obs[:-1]), policy.actions(seg.flat(seg.extras["a"])), seg.flat(seg.extras["logp"])
+        A = seg.flat(adv)
+        b_targets = A + seg.flat(values[:-1])
         A = (A - A.mean()) / (A.std() + 1e-8)
         B = len(b_obs)
 
