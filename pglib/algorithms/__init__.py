@@ -9,10 +9,17 @@ Every function has the same contract::
 Settings: :mod:`pglib.algorithms.defaults` (one table; overrides by keyword).
 """
 from .a2c import a2c
+from .ars import ars
+from .cem import cem
 from .common import Run
+from .ddpg import ddpg
 from .defaults import DEFAULTS, TUNED
+from .es import es
 from .ppo import ppo
 from .reinforce import reinforce
+from .sac import sac
+from .td3 import td3
 from .trpo import trpo
 
-__all__ = ["reinforce", "a2c", "trpo", "ppo", "Run", "DEFAULTS", "TUNED"]
+__all__ = ["reinforce", "a2c", "trpo", "ppo", "ddpg", "td3", "sac", "es", "ars", "cem",
+           "Run", "DEFAULTS", "TUNED"]
