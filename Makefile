@@ -109,6 +109,7 @@ experiments: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py
 	$(BIN)/python benchmarks/widgets.py
+	$(BIN)/python benchmarks/training.py
 
 clean:
 	rm -rf _build
