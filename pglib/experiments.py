@@ -44,6 +44,14 @@ TARGETS = [
     Target("trpo", "CartPole-v1", 100_000, 475.0, "rl-baselines3-zoo TRPO: 500 at 100k"),
     Target("ppo", "CartPole-v1", 100_000, 475.0, "rl-baselines3-zoo PPO: 500 at 100k; CleanRL 490 at 500k"),
     Target("ppo", "Acrobot-v1", 200_000, -100.0, "rl-baselines3-zoo PPO: -73.5 at 1M; CleanRL -86 at 500k"),
+    # continuous control and gradient-free search (issue 10)
+    Target("sac", "Pendulum-v1", 30_000, -200.0, "rl-baselines3-zoo SAC: -157 at 20k"),
+    Target("td3", "Pendulum-v1", 30_000, -200.0, "rl-baselines3-zoo TD3: -152 at 20k"),
+    Target("ddpg", "Pendulum-v1", 30_000, -200.0, "rl-baselines3-zoo DDPG: -152 at 20k"),
+    Target("ars", "CartPole-v1", 100_000, 475.0, "rl-baselines3-zoo ARS: 500 at 50k"),
+    Target("es", "CartPole-v1", 300_000, 475.0, "no published anchor; linear policy, every perturbation step counted"),
+    Target("ppo", "Pendulum-v1", 300_000, -200.0, "an aim, not a firm target: rl-baselines3-zoo PPO -172 at 100k "
+           "with tuned settings; default-setting PPO fails here in CleanRL's reports"),
 ]
 
 N_SEEDS = 10

@@ -123,8 +123,8 @@ DEFAULTS = {
         "eval_episodes": (10, "episodes per evaluation"),
     },
     "es": {
-        "n_pairs": (10, "antithetic pairs of perturbations per iteration (2 episodes each)"),
-        "sigma": (0.1, "std of the Gaussian parameter perturbations"),
+        "n_pairs": (5, "antithetic pairs of perturbations per iteration (2 episodes each)"),
+        "sigma": (0.5, "std of the Gaussian parameter perturbations"),
         "lr": (0.05, "Adam step size on the estimated gradient"),
         "weight_decay": (0.0, "L2 penalty coefficient on the parameters"),
         "rank_returns": (True, "replace returns by their centred ranks (else standardise them)"),
