@@ -177,7 +177,7 @@ def kl_per_state(mdp, pi, pi_new):
     """
     pi, pi_new = _two_tables(mdp, pi, pi_new)
     pos = pi > 0
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         # terms with pi(a|s) = 0 contribute 0 (x log x -> 0)
         terms = np.where(pos, pi * (np.log(np.where(pos, pi, 1.0)) - np.log(pi_new)), 0.0)
     return terms.sum(axis=1) * mdp.live
