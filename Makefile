@@ -16,11 +16,11 @@ SANITIZE  := .ci/nbval_sanitize.cfg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv lock lock-check book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student bench experiments clean
+.PHONY: help venv lock lock-check book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student test-lab bench experiments clean
 
 help:
 	@echo "make book          build the web book into _build/html"
-	@echo "make test          pglib tests, nbval on every notebook, strict builds (book and student edition), browser tests"
+	@echo "make test          pglib tests, nbval on every notebook, strict builds (book and student edition), browser tests (the web book and JupyterLab)"
 	@echo "make lab           JupyterLab on the same environment"
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
 	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
@@ -78,7 +78,7 @@ notebooks: $(STAMP)
 	done
 	$(BIN)/python .ci/clean_notebooks.py $(NOTEBOOKS)
 
-test: test-pglib test-notebooks test-book test-browser test-student
+test: test-pglib test-notebooks test-book test-browser test-student test-lab
 
 test-pglib: $(STAMP)
 	$(BIN)/pytest -q tests
@@ -92,6 +92,12 @@ test-book: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/pytest -q tests/browser
+
+# The chapters in the project's JupyterLab (the README's command, a copy of book/, Chromium):
+# rendered MyST and math, no widget repr, not modified on opening, sliders redraw after Run All.
+# LAB_CHAPTERS=all checks every chapter (default: 02,04); see tests/lab/test_jupyterlab.py.
+test-lab: $(STAMP)
+	$(BIN)/pytest -q tests/lab
 
 # The student edition, also with warnings as errors; the browser test then
 # asserts that no solution is on any page.
