@@ -1,6 +1,6 @@
 """The README's commands for running the notebooks without `make` are the Makefile's own, and they work.
 
-* Each command names files that exist, and the list is exactly what `make venv`
+* Each command names files that exist (and the how-to page gives the same ones), and the list is exactly what `make venv`
   and `make lab` run (read with `make -n`, so README and Makefile cannot drift
   apart), `--quiet` aside.
 * On this machine's `.venv` the README's install command has nothing left to
@@ -36,6 +36,13 @@ def test_commands_name_existing_files():
                 assert (ROOT / value).is_file(), f"{' '.join(args)}: {value} does not exist"
         if "-e" in args:
             assert (ROOT / args[args.index("-e") + 1] / "pyproject.toml").is_file()
+
+
+def test_how_to_page_gives_the_same_commands():
+    text = (ROOT / "book" / "how-to-use.md").read_text(encoding="utf-8")
+    blocks = [[line.strip() for line in b.splitlines() if line.strip()]
+              for b in re.findall(r"```bash\n(.*?)```", text, re.S)]
+    assert readme_commands() in blocks
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine (the README's case)")
