@@ -11,12 +11,11 @@ them as tests.
   satisfy :math:`|\bar x - y| \le z\,\hat\sigma/\sqrt N` in every coordinate.
   Coordinates whose samples are all equal (standard error 0) must match
   the reference within ``atol``.
-
 * :func:`check_cases` -- :func:`check_close` over several labelled cases
   (e.g. a student's function on two MDPs): one printed line, and a failure
   names the case and shows what was expected.
 
-Both fail on a NaN or inf in the value, samples or reference: a NaN compares
+All fail on a NaN or inf in the value, samples or reference: a NaN compares
 False with everything, so it would otherwise pass (and hide other coordinates).
 A value of ``None`` (a function that forgot to ``return``) fails with a message
 that says so.  A failure is raised from the public function itself, whose frame
