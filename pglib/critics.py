@@ -32,7 +32,7 @@ Two ways to use them:
   which is *affine* in :math:`V`; :func:`batch_td_lambda` solves it by one
   linear solve.  For :math:`\lambda = 0` the solution is the value of the
   maximum-likelihood model of the batch ("certainty equivalence", Sutton
-  1988, section 4; Sutton & Barto 2018, section 6.3); for :math:`\lambda = 1`
+  1988; Sutton & Barto 2018, section 6.3); for :math:`\lambda = 1`
   and episodes that end, it is :func:`monte_carlo_values`.
 * **learning on fresh batches**, as an actor-critic agent does:
   :func:`td_learning` samples new episodes at every iteration, computes the
