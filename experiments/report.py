@@ -15,22 +15,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pglib import experiments as E  # noqa: E402
 
 HEADER = ("| algorithm | task | budget (env steps) | threshold | seeds | reached | median final return (IQR) "
-          "| median s/run | anchor |\n|---|---|---|---|---|---|---|---|---|")
+          "| anchor |\n|---|---|---|---|---|---|---|---|")
 
 
 def row(t, directory=None):
     try:
         record = E.load(t.algorithm, t.env_id, directory)
     except ValueError:
-        return (f"| {t.algorithm} | {t.env_id} | {t.total_steps:,} | {t.threshold:g} | — | not run yet | — | — "
-                f"| {t.anchor} |")
+        return f"| {t.algorithm} | {t.env_id} | {t.total_steps:,} | {t.threshold:g} | — | not run yet | — | {t.anchor} |"
     import numpy as np
     s = E.summarize(record)
     q25, q75 = np.percentile(s.finals, [25, 75])
     reached = int(round(s.fraction_reached * s.n_seeds))
     return (f"| {t.algorithm} | {t.env_id} | {t.total_steps:,} | {t.threshold:g} | {s.n_seeds} | "
-            f"{reached}/{s.n_seeds} | {s.median_final:.1f} ({q25:.1f} to {q75:.1f}) | "
-            f"{np.median(s.seconds):.0f} | {t.anchor} |")
+            f"{reached}/{s.n_seeds} | {s.median_final:.1f} ({q25:.1f} to {q75:.1f}) | {t.anchor} |")
 
 
 def table(directory=None):
