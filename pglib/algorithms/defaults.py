@@ -158,6 +158,10 @@ TUNED = {
     ("a2c", "CartPole-v1"): {"n_steps": 8, "lr": 7e-4},
     ("a2c", "Acrobot-v1"): {"n_envs": 16, "n_steps": 8, "lr": 7e-4},
     ("trpo", "CartPole-v1"): {"n_steps": 128, "lam": 0.98, "value_epochs": 20},
+    # Pendulum's returns are large and dense: a short horizon (gamma 0.9) and long batches of 4 x 1024
+    # steps, 10 passes of 64 minibatches (rl-baselines3-zoo's PPO row, without its state-dependent noise)
+    ("ppo", "Pendulum-v1"): {"n_envs": 4, "n_steps": 1024, "gamma": 0.9, "lam": 0.95, "epochs": 10,
+                             "minibatches": 64, "lr": 1e-3},
 }
 
 _UNIT = {"gamma", "lam", "tau", "elite_frac"}
