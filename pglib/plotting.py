@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_grid_values", "plot_grid_policy", "plot_learning_curves"]
+__all__ = ["plot_grid_values", "GridValues", "plot_grid_policy", "plot_learning_curves"]
 
 # Arrow directions (dx, dy) on screen for LEFT, DOWN, RIGHT, UP.
 _ARROWS = {0: (-1, 0), 1: (0, -1), 2: (1, 0), 3: (0, 1)}
@@ -35,33 +35,66 @@ def plot_grid_values(mdp, values, ax=None, title=None, cmap="viridis", fmt="{:.2
                      vmin=None, vmax=None, colorbar=True, annotate=True):
     """Heat map of ``values`` (shape (S,)) on the grid; walls grey, cell letters in the corner.
 
-    Returns the matplotlib ``AxesImage``.
+    Returns the matplotlib ``AxesImage``.  To redraw with new values without
+    building the axes again (widgets), use :class:`GridValues`.
     """
-    layout = _layout(mdp)
-    grid = _grid(layout, values)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.6 * layout.cols + 1.5, 0.6 * layout.rows + 0.6))
-    walls = np.array([[ch == "#" for ch in row] for row in layout.chars])
-    cmap = plt.get_cmap(cmap).with_extremes(bad="0.6")           # walls (masked) in grey
-    img = ax.imshow(np.ma.masked_array(grid, walls), cmap=cmap, vmin=vmin, vmax=vmax)
-    lo, hi = img.get_clim()
-    for r in range(layout.rows):
-        for c in range(layout.cols):
-            ch = layout.chars[r][c]
-            if ch in "SHGC":
-                ax.text(c - 0.42, r - 0.42, ch, ha="left", va="top", fontsize=7, color="white",
-                        fontweight="bold")
-            if annotate and ch != "#":
-                shade = (grid[r, c] - lo) / (hi - lo) if hi > lo else 0.0
-                ax.text(c, r + 0.1, fmt.format(grid[r, c]), ha="center", va="center", fontsize=7,
-                        color="black" if shade > 0.6 else "white")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
-    return img
+    return GridValues(mdp, values, ax=ax, title=title, cmap=cmap, fmt=fmt, vmin=vmin, vmax=vmax,
+                      colorbar=colorbar, annotate=annotate).image
+
+
+class GridValues:
+    """A grid heat map (as :func:`plot_grid_values` draws it) whose values can be changed in place.
+
+    ``GridValues(mdp, values, ...)`` draws; ``set_values(values)`` changes the
+    image and the numbers in the cells (shape (S,), as for
+    :func:`plot_grid_values`).  Colour limits given as ``vmin``/``vmax`` stay
+    fixed; a limit left ``None`` follows the values, as in a fresh drawing.
+    Attributes: ``image`` (the ``AxesImage``), ``ax``, ``colorbar`` (or None).
+    """
+
+    def __init__(self, mdp, values, ax=None, title=None, cmap="viridis", fmt="{:.2f}",
+                 vmin=None, vmax=None, colorbar=True, annotate=True):
+        self.layout = layout = _layout(mdp)
+        grid = _grid(layout, values)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(0.6 * layout.cols + 1.5, 0.6 * layout.rows + 0.6))
+        self.ax, self.fmt, self.vmin, self.vmax = ax, fmt, vmin, vmax
+        self.walls = np.array([[ch == "#" for ch in row] for row in layout.chars])
+        cmap = plt.get_cmap(cmap).with_extremes(bad="0.6")           # walls (masked) in grey
+        self.image = ax.imshow(np.ma.masked_array(grid, self.walls), cmap=cmap, vmin=vmin, vmax=vmax)
+        self.numbers = {}                                           # (r, c) -> Text
+        for r in range(layout.rows):
+            for c in range(layout.cols):
+                ch = layout.chars[r][c]
+                if ch in "SHGC":
+                    ax.text(c - 0.42, r - 0.42, ch, ha="left", va="top", fontsize=7, color="white",
+                            fontweight="bold")
+                if annotate and ch != "#":
+                    self.numbers[r, c] = ax.text(c, r + 0.1, "", ha="center", va="center", fontsize=7)
+        self._write_numbers(grid)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if title:
+            ax.set_title(title)
+        self.colorbar = ax.figure.colorbar(self.image, ax=ax, fraction=0.046, pad=0.04) if colorbar else None
+
+    def _write_numbers(self, grid):
+        lo, hi = self.image.get_clim()
+        for (r, c), text in self.numbers.items():
+            shade = (grid[r, c] - lo) / (hi - lo) if hi > lo else 0.0
+            text.set_text(self.fmt.format(grid[r, c]))
+            text.set_color("black" if shade > 0.6 else "white")
+
+    def set_values(self, values, vmin=None, vmax=None):
+        """Show ``values`` (shape (S,)); ``vmin``/``vmax``, if given, become the new fixed limits."""
+        grid = _grid(self.layout, values)
+        self.vmin = self.vmin if vmin is None else vmin
+        self.vmax = self.vmax if vmax is None else vmax
+        self.image.set_data(np.ma.masked_array(grid, self.walls))
+        self.image.set_clim(grid[~self.walls].min() if self.vmin is None else self.vmin,
+                            grid[~self.walls].max() if self.vmax is None else self.vmax)
+        self._write_numbers(grid)
+        return self.image
 
 
 def plot_grid_policy(mdp, pi, ax=None, title=None, color="white"):

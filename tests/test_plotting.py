@@ -67,3 +67,44 @@ def test_widget_timing_file(tmp_path, monkeypatch):
     assert [r["setting"] for r in rows] == ["default", "k=min", "k=max"]
     assert all(r["widget"] == "draw" and r["ms"] > 0 for r in rows)
     assert calls[0] == 2 and set(calls[1:]) == {1, 2, 5}       # defaults, then the extremes
+
+
+def _pixels(fig):
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    buf.seek(0)
+    return plt.imread(buf)
+
+
+@pytest.mark.parametrize("limits", [{}, {"vmin": 0.0, "vmax": 2.0}])
+def test_grid_values_updated_in_place_draw_like_a_fresh_map(limits):
+    from pglib.plotting import GridValues
+    mdp = pglib.grid_world(["SF#", "FHG"], gamma=0.9)
+    first, second = np.linspace(0, 1, 6), np.array([1.5, 0.2, 9.0, 0.7, 0.0, 1.1])   # 9.0 sits on the wall
+    fig, ax = plt.subplots(figsize=(3, 2))
+    heat = GridValues(mdp, first, ax=ax, fmt="{:.1f}", **limits)
+    heat.set_values(second)
+    updated = _pixels(fig)
+    fig2, ax2 = plt.subplots(figsize=(3, 2))
+    plot_grid_values(mdp, second, ax=ax2, fmt="{:.1f}", **limits)
+    fresh = _pixels(fig2)
+    plt.close("all")
+    np.testing.assert_array_equal(updated, fresh)
+    lo, hi = heat.image.get_clim()
+    assert (lo, hi) == ((0.0, 2.0) if limits else (0.0, 1.5))     # autoscaled limits skip the wall
+    assert heat.numbers[0, 0].get_text() == "1.5" and heat.numbers[0, 0].get_color() == "black"
+    assert heat.numbers[1, 2].get_text() == "1.1"
+
+
+def test_grid_values_new_limits_and_bad_input():
+    from pglib.plotting import GridValues
+    mdp = pglib.grid_world(["SF", "FG"], gamma=0.9)
+    heat = GridValues(mdp, np.zeros(4), vmin=0, vmax=1, colorbar=False)
+    heat.set_values(np.array([0.0, 1.0, 2.0, 4.0]), vmax=4.0)
+    assert heat.image.get_clim() == (0.0, 4.0)
+    heat.set_values(np.array([0.0, 1.0, 2.0, 3.0]))                 # the new vmax is kept
+    assert heat.image.get_clim() == (0.0, 4.0)
+    with pytest.raises(ValueError, match="at least rows\\*cols = 4"):
+        heat.set_values(np.zeros(3))
+    plt.close("all")
