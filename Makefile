@@ -16,7 +16,7 @@ SANITIZE  := .ci/nbval_sanitize.cfg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv lock lock-check book book-student lab notebooks test test-pglib test-notebooks test-book test-browser test-student test-lab bench experiments clean
+.PHONY: help venv lock lock-check book book-student lab notebooks assignments grade test test-pglib test-notebooks test-book test-browser test-student test-lab bench experiments clean
 
 help:
 	@echo "make book          build the web book into _build/html"
@@ -24,6 +24,8 @@ help:
 	@echo "make lab           JupyterLab on the same environment"
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
 	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
+	@echo "make assignments   classroom edition: nbgrader release notebooks (no solutions) into _build/course/release/<chapter>/"
+	@echo "make grade SUBMISSIONS=<dir>   autograde <dir>/<student>/<chapter>/<chapter>.ipynb: feedback and _build/course/grades.csv"
 	@echo "make bench         speed benchmarks (ratios) and widget latencies"
 	@echo "make experiments   multi-seed learning experiments into experiments/results/ (hours; TARGETS=algo:env to pick)"
 	@echo "make lock          re-resolve requirements*.txt in a fresh venv and rewrite requirements.lock"
@@ -60,13 +62,29 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build .
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-# Same sources, with sphinx-exercise's hide_solutions switched on.
+# Same sources, with sphinx-exercise's hide_solutions switched on, and the classroom
+# extension (classroom/sphinx_student.py): the download buttons serve the release
+# notebooks (built into _build/student/course), the teacher's guide is left out.
+STUDENT_COURSE := _build/student/course
 book-student: $(STAMP)
-	sed 's/hide_solutions: false/hide_solutions: true/' _config.yml > _config_student.yml
+	$(BIN)/python -m classroom.make_source --course $(STUDENT_COURSE)
+	sed -e 's/hide_solutions: false/hide_solutions: true/' \
+	    -e '/^    student_edition: _ext$$/a\    sphinx_student: classroom' _config.yml > _config_student.yml
 	grep -q 'hide_solutions: true' _config_student.yml
-	$(BIN)/jupyter-book build . $(JB_FLAGS) --config _config_student.yml --path-output _build/student; \
+	grep -q "sphinx_student: classroom" _config_student.yml
+	CLASSROOM_COURSE=$(STUDENT_COURSE) $(BIN)/jupyter-book build . $(JB_FLAGS) --config _config_student.yml --path-output _build/student; \
 	  status=$$?; rm -f _config_student.yml; exit $$status
 	@echo "Open the student edition: file://$(CURDIR)/_build/student/_build/html/index.html"
+
+# Classroom edition (issue 11, book/teachers-guide.md): nbgrader, installed from
+# requirements-instructor.txt with the rest. Release notebooks into _build/course/release/.
+assignments: $(STAMP)
+	$(BIN)/python -m classroom.make_source --course _build/course
+
+# SUBMISSIONS=<dir> laid out as <dir>/<student>/<chapter>/<chapter>.ipynb; run `make assignments` first.
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<dir>  (<dir>/<student>/<chapter>/<chapter>.ipynb)"; exit 2; }
+	$(BIN)/python -m classroom.grade "$(SUBMISSIONS)" --course _build/course
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
@@ -106,6 +124,7 @@ test-student: $(STAMP)
 	$(MAKE) book-student JB_FLAGS="-n -W --keep-going"
 	BOOK_HTML=_build/student/_build/html BOOK_STUDENT=1 BOOK_SCREENSHOTS=_build/student/screenshots \
 	  $(BIN)/pytest -q tests/browser
+	STUDENT_SITE=_build/student/_build/html $(BIN)/pytest -q tests/test_classroom.py -k student_site
 
 # Multi-seed learning experiments (long: hours on 2 cores); results are stored in
 # experiments/results/ and committed. TARGETS="ppo:CartPole-v1 ..." runs some of them.

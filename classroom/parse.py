@@ -75,6 +75,7 @@ class Exercise:
     label: str                   # the exercise's :label:, also its nbgrader grade id
     title: str
     statement: str               # the exercise's text (the directive's body)
+    heading: str = ""            # the last markdown heading before the exercise
     kind: str = ""               # "derivation" or "coding"
     cell: int = -1               # index of the markdown cell holding the {exercise}
     answer: str = ""             # derivation: the {solution} text (the model answer)
@@ -168,6 +169,7 @@ def _walk(nb, chapter):
     gate = None            # label of the gated solution we are inside
     gate_cells = []
     pending_check = None   # label whose check cell comes next
+    heading = ""           # the last markdown heading seen
     for index, cell in enumerate(nb.cells):
         where = _where(chapter, index)
         if cell.cell_type == "code":
@@ -218,6 +220,9 @@ def _walk(nb, chapter):
                 raise ExerciseError(f"{where}: {{{d.name}}} before the check cell of {pending_check!r}: the first "
                                     f"code cell after {{solution-end}} must check the answer ({GUIDE})")
             if d.name == "exercise":
+                for line in lines[cursor:d.start]:
+                    if re.match(r"^#{1,6}\s", line):
+                        heading = line.lstrip("#").strip()
                 keep(d.end + 1)
                 cursor = d.end + 1
                 label = d.options.get("label", "")
@@ -225,7 +230,7 @@ def _walk(nb, chapter):
                     raise ExerciseError(f"{where}: an {{exercise}} without a :label: (the label is its grade id)")
                 if label in exercises:
                     raise ExerciseError(f"{where}: two exercises labelled {label!r}")
-                exercises[label] = Exercise(chapter, label, d.arg, d.body, cell=index)
+                exercises[label] = Exercise(chapter, label, d.arg, d.body, heading=heading, cell=index)
                 continue
             keep(d.start)
             cursor = d.end + 1
@@ -254,6 +259,9 @@ def _walk(nb, chapter):
                 ex.defined = list(dict.fromkeys(ex.defined))
                 pieces.append(("drop", ""))
                 gate, pending_check = None, gate
+        for line in lines[cursor:]:
+            if re.match(r"^#{1,6}\s", line):
+                heading = line.lstrip("#").strip()
         keep(len(lines))
         plan.append((index, pieces))
 
