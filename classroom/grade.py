@@ -64,6 +64,9 @@ def inspect(path: Path, chapter: str, grade_ids: set):
     if not path.exists():
         folder = path.parent
         if not folder.is_dir():
+            if (folder.parent / f"{chapter}.ipynb").exists():
+                return "missing", (f"{chapter}.ipynb is directly in the student's folder; expected "
+                                   f"<student>/{chapter}/{chapter}.ipynb")
             return "missing", f"no folder {chapter}/ in the student's submissions"
         others = sorted(p.name for p in folder.iterdir())
         return "missing", f"no {chapter}.ipynb in {chapter}/" + (f" (found: {', '.join(others)})" if others else "")

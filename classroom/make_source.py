@@ -34,9 +34,8 @@ from classroom.parse import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUT
 TRIVIAL = {"", ")", "]", "}", "else:", "try:", "break", "continue", "return", "pass", "continue"}
 
 
-def secret_lines(source_nb, authors_nb):
-    """Lines of the solution regions and hidden tests of a source notebook that the authors'
-    notebook does not also show outside its gated solutions (those would be public anyway)."""
+def public_lines(authors_nb):
+    """The stripped lines of the code cells of an authors' notebook outside its gated solutions."""
     public = set()
     inside = False
     for cell in authors_nb.cells:
@@ -48,6 +47,14 @@ def secret_lines(source_nb, authors_nb):
             continue
         if not inside:
             public.update(line.strip() for line in cell.source.split("\n"))
+    return public
+
+
+def secret_lines(source_nb, authors_nb, hidden=True, public=None):
+    """Lines of the solution regions (and, with ``hidden``, of the hidden tests) of a source notebook
+    that the authors' notebook does not also show outside its gated solutions (those are public
+    anyway), nor ``public`` (e.g. the other chapters' code)."""
+    public = public_lines(authors_nb) | set(public or ())
     secret = []
     for cell in source_nb.cells:
         if cell.cell_type != "code":
@@ -56,7 +63,7 @@ def secret_lines(source_nb, authors_nb):
         for line in cell.source.split("\n"):
             s = line.strip()
             if s in (BEGIN_SOLUTION, BEGIN_HIDDEN):
-                state = s
+                state = s if (hidden or s == BEGIN_SOLUTION) else None
                 continue
             if s in (END_SOLUTION, END_HIDDEN):
                 state = None
@@ -126,7 +133,11 @@ def build(course=C.DEFAULT_COURSE, only=None, generate=True, log=print):
             log(f"{chapter}: no hidden tests for {', '.join(no_hidden)} (classroom/hidden_tests/{chapter}.py)")
         done.append((chapter, source, authors))
 
-    (course / "exercises.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    listing = course / "exercises.json"
+    if only and listing.exists():     # keep the other chapters' entries
+        rebuilt = {p.stem for p in notebooks}
+        summary = [s for s in json.loads(listing.read_text(encoding="utf-8")) if s["chapter"] not in rebuilt] + summary
+    listing.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if generate and done:
         api = C.api(course)
         for chapter, source, authors in done:
@@ -139,7 +150,7 @@ def build(course=C.DEFAULT_COURSE, only=None, generate=True, log=print):
             exs = [s for s in summary if s["chapter"] == chapter]
             log(f"{chapter}: {len(exs)} exercises, {sum(s['points'] for s in exs)} points "
                 f"({sum(s['points'] for s in exs if s['kind'] == 'coding')} automatic) -> "
-                f"{release_path.relative_to(course.parent.parent) if course.is_relative_to(C.ROOT) else release_path}"
+                f"{release_path.relative_to(C.ROOT) if release_path.is_relative_to(C.ROOT) else release_path}"
                 f" ({time.perf_counter() - t0:.1f} s)")
     if errors:
         raise ExerciseError("the classroom edition cannot convert:\n" + "\n".join(f"  - {e}" for e in errors))
