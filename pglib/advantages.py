@@ -169,13 +169,13 @@ def expected_gae(mdp, pi, values, lam):
 
     With :math:`D(s,a) = R(s,a) + \gamma \sum_{s'} P(s'|s,a)\hat V(s') - \hat V(s)`
     (the expected TD error; :math:`\hat V = 0` at terminal states) and
-    :math:`d^\pi(s) = \sum_a \pi(a|s) D(s,a)`,
+    :math:`\bar\delta(s) = \sum_a \pi(a|s) D(s,a)` (its :math:`\pi`-average),
 
     .. math::
 
         E[\hat A^\lambda_t \mid s, a]
-        = D(s,a) + \sum_{l \ge 1} (\gamma\lambda)^l \,[P (P^\pi)^{l-1} d^\pi](s,a)
-        = D(s,a) + \gamma\lambda \sum_{s'} P(s'|s,a)\,[(I - \gamma\lambda P^\pi)^{-1} d^\pi](s').
+        = D(s,a) + \sum_{l \ge 1} (\gamma\lambda)^l \,[P (P^\pi)^{l-1} \bar\delta](s,a)
+        = D(s,a) + \gamma\lambda \sum_{s'} P(s'|s,a)\,[(I - \gamma\lambda P^\pi)^{-1} \bar\delta](s').
 
     For the exact critic :math:`\hat V = v^\pi` this is :math:`A^\pi(s,a)` for
     every :math:`\lambda`; for :math:`\lambda = 1` it is
@@ -202,12 +202,12 @@ def expected_gae(mdp, pi, values, lam):
     decay = mdp.gamma * lam
     # D(s, a) = R(s, a) + gamma sum_s' P(s'|s, a) V(s') - V(s), zero where nobody acts
     D = (mdp.R + mdp.gamma * mdp.P @ v - v[:, None]) * live[:, None]
-    d_pi = (pi * D).sum(axis=1)
+    delta_bar = (pi * D).sum(axis=1)
     if decay == 1.0:
         check_episodes_end(mdp, pi)
     M = transition_matrix(mdp, pi)
-    # Solve (I - gamma lambda P^pi) u = d^pi for u (u = 0 at terminal states)
-    u = np.linalg.solve(np.eye(mdp.n_states) - decay * M, d_pi)
+    # Solve (I - gamma lambda P^pi) u = delta_bar for u (u = 0 at terminal states)
+    u = np.linalg.solve(np.eye(mdp.n_states) - decay * M, delta_bar)
     return (D + decay * mdp.P @ u) * live[:, None]
 
 
