@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import yaml
@@ -132,13 +133,18 @@ def run(result, what):
 
 @contextlib.contextmanager
 def quiet():
-    """Silence nbgrader's and traitlets' loggers on the console (the API captures its own log)."""
+    """Silence nbgrader's and traitlets' loggers on the console (the API captures its own log), and
+    the SQLAlchemy warnings that nbgrader 0.9's gradebook code raises under SQLAlchemy 2 (autoflush
+    notices about objects it adds a moment later; the gradebook is consistent afterwards)."""
+    from sqlalchemy.exc import SAWarning
+
     loggers = [logging.getLogger(name) for name in ("traitlets", "nbgrader", "alembic")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
             yield
     finally:
         for lg, level in zip(loggers, levels):

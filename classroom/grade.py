@@ -90,6 +90,15 @@ def inspect(path: Path, chapter: str, grade_ids: set):
     return None
 
 
+def deleted_cells(path: Path, release: Path):
+    """Grade ids of the release's answer and test cells that the submission no longer has."""
+    def ids(nb):
+        return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade") or
+                c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return sorted(ids(nbformat.read(release, as_version=4)) - ids(nbformat.read(path, as_version=4)))
+
+
 def _forget(course, api, chapter, student):
     """Drop an earlier submission of this student and chapter (gradebook and files)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -124,7 +133,7 @@ def scores(api, chapter, student):
                     auto_max += grade.max_score
                 else:
                     manual_max += grade.max_score
-                    pending += bool(grade.needs_manual_grade)
+                    pending += bool(grade.needs_manual_grade and grade.manual_score is None)
         return sub.score, sub.max_score, auto, auto_max, manual_max, pending
 
 
@@ -186,6 +195,7 @@ def grade(submissions, course=C.DEFAULT_COURSE, chapters=None, report_only=False
             rows.append(row)
             continue
         t0 = time.perf_counter()
+        t_autograde = 0.0
         if not report_only:
             _forget(course, api, chapter, student)
             target = course / "submitted" / student / chapter / f"{chapter}.ipynb"
@@ -193,6 +203,7 @@ def grade(submissions, course=C.DEFAULT_COURSE, chapters=None, report_only=False
             shutil.copyfile(submissions / student / chapter / f"{chapter}.ipynb", target)
             with C.quiet():
                 result = api.autograde(chapter, student, force=True, create=True)
+            t_autograde = time.perf_counter() - t0
             if not result.get("success"):
                 row.update(status="error", message="nbgrader could not grade it: " + _nbgrader_message(result))
                 _forget(course, api, chapter, student)
@@ -204,12 +215,20 @@ def grade(submissions, course=C.DEFAULT_COURSE, chapters=None, report_only=False
         score, max_score, auto, auto_max, manual_max, pending = scores(api, chapter, student)
         row.update(score=score, max_score=max_score, auto_score=auto, auto_max_score=auto_max,
                    manual_max_score=manual_max, manual_pending=pending)
+        notes = []
+        if not report_only:
+            gone = deleted_cells(submissions / student / chapter / f"{chapter}.ipynb",
+                                 course / "release" / chapter / f"{chapter}.ipynb")
+            if gone:
+                notes.append(f"cells deleted by the student (no points for them): {', '.join(gone)}")
         if not feedback.get("success"):
-            row["message"] = "no feedback file: " + _nbgrader_message(feedback)
-        elif pending:
-            row["message"] = f"{pending} answer(s) to grade by hand"
+            notes.append("no feedback file: " + _nbgrader_message(feedback))
+        if pending:
+            notes.append(f"{pending} answer(s) to grade by hand")
+        row["message"] = "; ".join(notes) if notes else row["message"]
         log(f"{student:>12} {chapter}: {_fmt(score)} / {_fmt(max_score)}  (automatic {_fmt(auto)} / "
-            f"{_fmt(auto_max)}{f', {pending} to grade by hand' if pending else ''})  {time.perf_counter() - t0:.1f} s")
+            f"{_fmt(auto_max)}{f', {pending} to grade by hand' if pending else ''})  "
+            f"[autograde {t_autograde:.1f} s, total {time.perf_counter() - t0:.1f} s]")
         rows.append(row)
 
     status_path.write_text(json.dumps({f"{s}/{c}": [r["status"], r["message"]] for r in rows
