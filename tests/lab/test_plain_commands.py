@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -48,8 +49,11 @@ def test_how_to_page_gives_the_same_commands():
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine (the README's case)")
 def test_commands_are_the_makefiles_steps():
     def dry_run(*target):
-        out = subprocess.run(["make", "-n", "REQUIREMENTS=requirements.txt", "PYTHON=python3", *target],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        # run from inside `make test` the child make would print "Entering directory" lines
+        # (it inherits MAKELEVEL/MAKEFLAGS): start it afresh and without them
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+        out = subprocess.run(["make", "--no-print-directory", "-n", "REQUIREMENTS=requirements.txt", "PYTHON=python3",
+                              *target], cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout
         return [line.strip() for line in out.splitlines() if line.strip()]
 
     # -W: treat pyproject.toml as changed, so make prints the whole venv recipe.
