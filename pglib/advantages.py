@@ -62,13 +62,8 @@ from .sampling import discounted_returns
 __all__ = ["td_errors", "gae", "expected_gae", "segment_gae"]
 
 
-def _critic(batch, values, terminal):
-    """Critic as a float (S,) array with zeros at terminal states; validates against the batch."""
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1:
-        raise ValueError(f"values must be a 1-d array of state values, shape (S,), got shape {v.shape}")
-    if not np.all(np.isfinite(v)):
-        raise ValueError("values must be finite (no NaN or inf)")
+def visited_states(batch):
+    """The states a batch acts in and ends in, flat; raises ``ValueError`` on mismatched (N, T) arrays."""
     states = np.asarray(batch.states)
     mask = np.asarray(batch.mask, dtype=bool)
     if states.ndim != 2 or mask.shape != states.shape or np.shape(batch.rewards) != states.shape:
@@ -77,7 +72,17 @@ def _critic(batch, values, terminal):
     final = np.asarray(batch.final_states)
     if final.shape != (states.shape[0],):
         raise ValueError(f"batch.final_states must have shape (N,) = ({states.shape[0]},), got {final.shape}")
-    used = np.concatenate([states[mask].ravel(), final.ravel()])
+    return np.concatenate([states[mask].ravel(), final.ravel()])
+
+
+def _critic(batch, values, terminal):
+    """Critic as a float (S,) array with zeros at terminal states; validates against the batch."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"values must be a 1-d array of state values, shape (S,), got shape {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values must be finite (no NaN or inf)")
+    used = visited_states(batch)
     if used.size and (used.min() < 0 or used.max() >= v.size):
         raise ValueError(f"values has {v.size} entries but the batch visits state {int(used.max())}")
     if terminal is not None:

@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .advantages import gae
+from .advantages import gae, visited_states
 from .exact import check_policy_table
 from .mdp import TabularMDP, _check_int, _check_unit
 from .sampling import Batch, discounted_returns, rollouts
@@ -80,15 +80,8 @@ __all__ = ["visit_counts", "monte_carlo_values", "lambda_returns", "regression_s
 def _check_batch(batch, n_states):
     """Validated (states, mask, S) of a batch; raises ``ValueError`` naming the problem."""
     S = _check_int("n_states", n_states, 1, "a positive integer")
-    states = np.asarray(batch.states)
-    mask = np.asarray(batch.mask, dtype=bool)
-    if states.ndim != 2 or mask.shape != states.shape or np.shape(batch.rewards) != states.shape:
-        raise ValueError("batch.states, batch.rewards and batch.mask must share one shape (N, T), got "
-                         f"{states.shape}, {np.shape(batch.rewards)}, {mask.shape}")
-    final = np.asarray(batch.final_states)
-    if final.shape != (states.shape[0],):
-        raise ValueError(f"batch.final_states must have shape (N,) = ({states.shape[0]},), got {final.shape}")
-    used = np.concatenate([states[mask].ravel(), final.ravel()])
+    used = visited_states(batch)
+    states, mask = np.asarray(batch.states), np.asarray(batch.mask, dtype=bool)
     if used.size and (used.min() < 0 or used.max() >= S):
         raise ValueError(f"n_states = {S} but the batch visits state {int(used.max())}")
     return states, mask, S

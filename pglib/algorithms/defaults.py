@@ -165,8 +165,8 @@ TUNED = {
 }
 
 _UNIT = {"gamma", "lam", "tau", "elite_frac"}
-_NONNEGATIVE = {"ent_coef", "vf_coef", "init_log_std_abs", "exploration_noise", "policy_noise",
-                "weight_decay", "extra_std"}
+_NONNEGATIVE = {"ent_coef", "exploration_noise", "policy_noise", "weight_decay", "extra_std"}
+_ANY_SIGN = {"init_log_std"}
 _FLAGS = {"baseline", "anneal_lr", "normalize_advantages", "learn_alpha", "rank_returns", "normalize_states"}
 
 
@@ -209,11 +209,8 @@ def settings(algorithm, env_id, overrides):
                 raise ValueError(f"{k} must be a finite number, got {v!r}")
             if k in _UNIT and not 0.0 <= v <= 1.0:
                 raise ValueError(f"{k} must be in [0, 1], got {v!r}")
-            if k == "init_log_std":
-                pass
-            elif k in _NONNEGATIVE:
-                if v < 0:
-                    raise ValueError(f"{k} must be >= 0, got {v!r}")
-            elif k not in _UNIT and v <= 0:
+            if k in _NONNEGATIVE and v < 0:
+                raise ValueError(f"{k} must be >= 0, got {v!r}")
+            if k not in _UNIT | _NONNEGATIVE | _ANY_SIGN and v <= 0:
                 raise ValueError(f"{k} must be positive, got {v!r}")
     return config
