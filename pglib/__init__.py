@@ -14,6 +14,7 @@ Small, pure NumPy.  One module per idea:
 ``pglib.envs``         Gymnasium toy-text environments as tables
 ``pglib.plotting``     drawing on grid worlds
 ``pglib.widgets``      widget experiments that fail loudly and can be timed
+``pglib.frames``       precomputed frames: widget experiments on a page with no kernel
 ``pglib.nn``           Part II: an MLP with hand-written backward pass, Adam, clipping
 ``pglib.distributions`` categorical, Gaussian and tanh-Gaussian log-densities and gradients
 ``pglib.lqr``          the linear-quadratic regulator: exact costs and gradients
@@ -48,7 +49,7 @@ __all__ = [
 def __getattr__(name):
     # Modules with heavier imports (gymnasium, matplotlib, ipywidgets) load on first use.
     import importlib
-    if name in ("envs", "plotting", "widgets", "nn", "distributions", "lqr", "rollout", "algorithms",
+    if name in ("envs", "plotting", "widgets", "frames", "nn", "distributions", "lqr", "rollout", "algorithms",
                 "experiments", "replay", "learning", "critics", "trust_region", "dpg", "smoothing"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'pglib' has no attribute {name!r}")
