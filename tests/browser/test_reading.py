@@ -4,12 +4,12 @@ Run it after a build, with the rest of the browser test (``make test-browser``):
 
     .venv/bin/pytest tests/browser/test_reading.py
 
-It asserts, on the pages of ``_toc.yml`` (fixtures and page list from test_pages.py):
+It asserts, on the pages of ``_toc.yml`` (page list, server and settings from test_pages.py):
 
 * **code fits**: at 1280 px no code block or output (``pre``) is wider than its
   box (``scrollWidth > clientWidth``), and the page never scrolls sideways;
 * **one search entry**: exactly one visible search field or button, at a
-  desktop, a wide and a phone-sized width, and it opens the search box;
+  phone-sized, a laptop and a wide width, and it opens the search box;
 * **notation links** (``_ext/notation_links.py``): every chapter links symbols
   to the notation page, each link's anchor is a row of that page, no row is
   linked twice in a chapter, the linked math is typeset by MathJax, and the link
@@ -20,18 +20,24 @@ It asserts, on the pages of ``_toc.yml`` (fixtures and page list from test_pages
   images themselves; the theme's default dimming (white turned grey, 0.70) fails.
 
 Screenshots of every chapter in dark mode go to ``<screenshots>/dark/``.
+
+Chromium runs in a thread of this module's own: test_pages.py keeps its
+Playwright open for the whole session, and Playwright's sync API allows one
+instance per thread, so the two modules run together in one pytest session.
 """
 
 from __future__ import annotations
 
 import io
+import queue
 import re
+import threading
 from urllib.parse import urljoin, urlsplit
 
 import numpy as np
 import pytest
 
-from test_pages import CHROMIUM, PAGES, base_url, browser, screenshot_dir  # noqa: F401 (fixtures, gate)
+from test_pages import CHROMIUM, CHROMIUM_ARGS, PAGES, base_url, screenshot_dir  # noqa: F401 (fixtures)
 
 CHAPTERS = [doc for doc in PAGES if re.search(r"(^|/)\d+_", doc)]
 NOTATION = next((doc for doc in PAGES if doc.endswith("notation")), "book/notation")
@@ -39,6 +45,65 @@ SEARCH_ENTRIES = (
     "input[type=search], input[name=q], .search-button-field, .search-button, "
     "form.bd-search, #searchbox input"
 )
+
+
+class _Chromium:
+    """Debian's Chromium under Playwright, driven from a worker thread: call(fn, *args) runs fn(browser, *args) there."""
+
+    def __init__(self):
+        self._tasks: queue.Queue = queue.Queue()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="reading-chromium", daemon=True)
+        self._thread.start()
+        self._ready.wait(120)
+        if self._error is not None:
+            raise self._error
+
+    def _serve(self):
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                self._ready.set()
+                while (task := self._tasks.get()) is not None:
+                    fn, args, box = task
+                    try:
+                        box["result"] = fn(browser, *args)
+                    except BaseException as exc:  # handed to the calling thread
+                        box["error"] = exc
+                    box["done"].set()
+                browser.close()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+    def call(self, fn, *args):
+        box = {"done": threading.Event()}
+        self._tasks.put((fn, args, box))
+        box["done"].wait()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def close(self):
+        self._tasks.put(None)
+        self._thread.join(60)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Named like test_pages' fixture, so conftest.py's Chromium gate applies here too."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (see requirements.txt)")
+    chromium = _Chromium()
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def _open(browser, url, width=1280, theme=None):
@@ -56,6 +121,33 @@ def _open(browser, url, width=1280, theme=None):
     return context, page
 
 
+# --- code fits, notation links: one visit per page at 1280 px --------------------------
+
+
+def _facts_at_1280(browser, url):
+    context, page = _open(browser, url, width=1280)
+    try:
+        return {
+            "wide": page.evaluate(
+                "() => Array.from(document.querySelectorAll('article pre'))"
+                ".filter(p => p.clientWidth > 0 && p.scrollWidth > p.clientWidth + 1)"
+                ".map(p => `${p.scrollWidth} > ${p.clientWidth}: ` + p.innerText.split('\\n')"
+                ".reduce((a, b) => a.length >= b.length ? a : b, '').slice(0, 90))"),
+            "page_fits": page.evaluate(
+                "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
+            "links": page.evaluate(
+                "() => Array.from(document.querySelectorAll('article a.notation-link')).map(a => ({"
+                " href: a.getAttribute('href'), title: a.title,"
+                " typeset: !!a.querySelector('mjx-container'), raw: a.textContent.includes('\\\\('),"
+                " color: getComputedStyle(a).color, parentColor: getComputedStyle(a.parentElement).color,"
+                " underline: getComputedStyle(a).borderBottomStyle }))"),
+            "row_ids": page.evaluate("() => Array.from(document.querySelectorAll('tr[id]')).map(t => t.id)"),
+            "rows": page.locator("article table tbody tr").count(),
+        }
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def at_1280(base_url, browser):
     """Facts about a page at 1280 px, measured once per page (MathJax makes loads slow)."""
@@ -63,25 +155,7 @@ def at_1280(base_url, browser):
 
     def facts(doc):
         if doc not in cache:
-            context, page = _open(browser, f"{base_url}/{doc}.html", width=1280)
-            try:
-                cache[doc] = {
-                    "wide": page.evaluate(
-                        "() => Array.from(document.querySelectorAll('article pre'))"
-                        ".filter(p => p.clientWidth > 0 && p.scrollWidth > p.clientWidth + 1)"
-                        ".map(p => `${p.scrollWidth} > ${p.clientWidth}: ` + p.innerText.split('\\n')"
-                        ".reduce((a, b) => a.length >= b.length ? a : b, '').slice(0, 90))"),
-                    "page_fits": page.evaluate(
-                        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
-                    "links": page.evaluate(
-                        "() => Array.from(document.querySelectorAll('article a.notation-link')).map(a => ({"
-                        " href: a.getAttribute('href'), title: a.title,"
-                        " typeset: !!a.querySelector('mjx-container'), raw: a.textContent.includes('\\\\('),"
-                        " color: getComputedStyle(a).color, parentColor: getComputedStyle(a.parentElement).color,"
-                        " underline: getComputedStyle(a).borderBottomStyle }))"),
-                }
-            finally:
-                context.close()
+            cache[doc] = browser.call(_facts_at_1280, f"{base_url}/{doc}.html")
         return cache[doc]
 
     return facts
@@ -95,47 +169,12 @@ def test_code_fits_the_column_at_1280(doc, at_1280):
     assert facts["page_fits"], f"{doc}: the page scrolls sideways at 1280 px"
 
 
-@pytest.mark.parametrize("width", [800, 1280, 1920])
-@pytest.mark.parametrize("doc", [PAGES[0], CHAPTERS[0]])
-def test_one_search_entry(doc, width, base_url, browser):
-    context, page = _open(browser, f"{base_url}/{doc}.html", width=width)
-    try:
-        visible = page.evaluate(
-            "(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {"
-            " const r = e.getBoundingClientRect();"
-            " return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true}); })"
-            ".map(e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ').join('.'))",
-            SEARCH_ENTRIES,
-        )
-        # A search field contains its own button: count the outermost entries only.
-        outer = page.evaluate(
-            "(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {"
-            " const r = e.getBoundingClientRect();"
-            " return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true})"
-            " && !(e.parentElement && e.parentElement.closest(sel)); }).length",
-            SEARCH_ENTRIES,
-        )
-        assert outer == 1, f"{doc} at {width} px: {outer} visible search entries: {visible}"
-        # The one entry works: it opens the search dialog with a focused input.
-        page.locator(SEARCH_ENTRIES).filter(visible=True).first.click()
-        page.wait_for_function(
-            "() => document.activeElement && document.activeElement.matches('input[type=search], input[name=q]')",
-            timeout=5_000,
-        )
-    finally:
-        context.close()
-
-
 @pytest.fixture(scope="module")
-def notation_ids(base_url, browser):
-    context, page = _open(browser, f"{base_url}/{NOTATION}.html")
-    try:
-        ids = page.evaluate("() => Array.from(document.querySelectorAll('tr[id]')).map(t => t.id)")
-        rows = page.locator("article table tbody tr").count()
-    finally:
-        context.close()
+def notation_ids(at_1280):
+    facts = at_1280(NOTATION)
+    ids = facts["row_ids"]
     assert len(ids) == len(set(ids)), "duplicate row ids on the notation page"
-    assert len(ids) == rows > 100, f"notation page: {len(ids)} of {rows} table rows have an anchor"
+    assert len(ids) == facts["rows"] > 100, f"notation page: {len(ids)} of {facts['rows']} table rows have an anchor"
     return set(ids)
 
 
@@ -163,6 +202,46 @@ def test_notation_links(doc, base_url, at_1280, notation_ids):
     assert not twice, f"{doc}: rows linked more than once: {twice}"
 
 
+# --- one search entry ---------------------------------------------------------------------
+
+
+def _search_entries(browser, url, width):
+    context, page = _open(browser, url, width=width)
+    try:
+        # Visible entries, outermost only (a search field contains its own button).
+        entries = page.evaluate(
+            "(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {"
+            " const r = e.getBoundingClientRect();"
+            " return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true})"
+            " && !(e.parentElement && e.parentElement.closest(sel)); })"
+            ".map(e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ').join('.'))",
+            SEARCH_ENTRIES,
+        )
+        opens = False
+        if entries:
+            # The one entry works: it opens the search dialog with its input focused.
+            page.locator(SEARCH_ENTRIES).filter(visible=True).first.click()
+            page.wait_for_function(
+                "() => document.activeElement && document.activeElement.matches('input[type=search], input[name=q]')",
+                timeout=5_000,
+            )
+            opens = True
+        return entries, opens
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [800, 1280, 1920])
+@pytest.mark.parametrize("doc", [PAGES[0], CHAPTERS[0]])
+def test_one_search_entry(doc, width, base_url, browser):
+    entries, opens = browser.call(_search_entries, f"{base_url}/{doc}.html", width)
+    assert len(entries) == 1, f"{doc} at {width} px: {len(entries)} visible search entries: {entries}"
+    assert opens
+
+
+# --- dark mode --------------------------------------------------------------------------
+
+
 def _luminance(rgb):
     """WCAG relative luminance of sRGB colours (0-255 per channel, last axis)."""
     c = np.asarray(rgb, dtype=float) / 255
@@ -170,34 +249,40 @@ def _luminance(rgb):
     return c @ np.array([0.2126, 0.7152, 0.0722])
 
 
-@pytest.mark.parametrize("doc", CHAPTERS)
-def test_dark_mode_keeps_figures_legible(doc, base_url, browser, screenshot_dir):
+def _dark_figures(browser, url, screenshot):
+    """(theme, [(src, background luminance, contrast of the darkest 1%)]) of the visible figures in dark mode."""
     from PIL import Image
 
-    context, page = _open(browser, f"{base_url}/{doc}.html", theme="dark")
+    context, page = _open(browser, url, theme="dark")
     try:
-        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-        dark_dir = screenshot_dir / "dark"
-        dark_dir.mkdir(exist_ok=True)
-        page.screenshot(path=str(dark_dir / f"{doc.replace('/', '__')}.png"), full_page=True)
+        theme = page.evaluate("document.documentElement.dataset.theme")
+        page.screenshot(path=screenshot, full_page=True)
         figures = page.locator("article div.cell_output img, article figure img")
-        n = figures.count()
-        problems = []
-        for i in range(n):
+        measured = []
+        for i in range(figures.count()):
             img = figures.nth(i)
             if not img.is_visible():
-                continue       # e.g. a slider's other frames
+                continue                      # e.g. a slider's other frames
             img.scroll_into_view_if_needed()
             shot = np.asarray(Image.open(io.BytesIO(img.screenshot())).convert("RGB"), dtype=float)
             lum = _luminance(shot.reshape(-1, 3))
             packed = shot.reshape(-1, 3) @ np.array([65536.0, 256.0, 1.0])
             values, counts = np.unique(packed, return_counts=True)
             background = lum[np.flatnonzero(packed == values[np.argmax(counts)])[0]]
-            darkest = np.percentile(lum, 1)     # lines, labels, tick marks
-            contrast = (background + 0.05) / (darkest + 0.05)
-            if background < 0.85 or contrast < 4.5:
-                problems.append(f"image {i}: background luminance {background:.2f}, contrast of its "
-                                f"darkest 1% {contrast:.1f} ({img.get_attribute('src')})")
-        assert not problems, f"{doc} in dark mode:\n" + "\n".join(problems)
+            darkest = np.percentile(lum, 1)   # lines, labels, tick marks
+            measured.append((img.get_attribute("src"), background, (background + 0.05) / (darkest + 0.05)))
+        return theme, measured
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_dark_mode_keeps_figures_legible(doc, base_url, browser, screenshot_dir):
+    dark_dir = screenshot_dir / "dark"
+    dark_dir.mkdir(exist_ok=True)
+    theme, measured = browser.call(_dark_figures, f"{base_url}/{doc}.html",
+                                   str(dark_dir / f"{doc.replace('/', '__')}.png"))
+    assert theme == "dark"
+    problems = [f"{src}: background luminance {bg:.2f}, contrast of its darkest 1% {contrast:.1f}"
+                for src, bg, contrast in measured if bg < 0.85 or contrast < 4.5]
+    assert not problems, f"{doc} in dark mode:\n" + "\n".join(problems)
