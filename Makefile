@@ -16,13 +16,14 @@ SANITIZE  := .ci/nbval_sanitize.cfg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv lock lock-check book book-student lab notebooks assignments grade test test-pglib test-notebooks test-book test-browser test-student test-lab bench experiments clean
+.PHONY: help venv lock lock-check book book-student pdf lab notebooks assignments grade test test-pglib test-notebooks test-book test-browser test-student test-lab bench experiments clean
 
 help:
 	@echo "make book          build the web book into _build/html"
 	@echo "make test          pglib tests, nbval on every notebook, strict builds (book and student edition), browser tests (the web book and JupyterLab)"
 	@echo "make lab           JupyterLab on the same environment"
 	@echo "make notebooks     re-execute every chapter notebook in place (then commit them)"
+	@echo "make pdf           print the whole book to _build/pdf/book.pdf (Debian's Chromium, offline; see .ci/print_pdf.py)"
 	@echo "make book-student  the student edition (solutions hidden) into _build/student/_build/html"
 	@echo "make assignments   classroom edition: nbgrader release notebooks (no solutions) into _build/course/release/<chapter>/"
 	@echo "make grade SUBMISSIONS=<dir>   autograde <dir>/<student>/<chapter>/<chapter>.ipynb: feedback and _build/course/grades.csv"
@@ -76,6 +77,12 @@ book-student: $(STAMP)
 	  status=$$?; rm -f _config_student.yml; exit $$status
 	@echo "Open the student edition: file://$(CURDIR)/_build/student/_build/html/index.html"
 
+# The whole book as one PDF: a one-page (singlehtml) build into _build/pdf, printed by
+# Debian's Chromium with the site's own MathJax; styling in _static/print.css.
+# `make test` prints it first: tests/test_pdf.py (in test-pglib's run) checks it.
+pdf: $(STAMP)
+	$(BIN)/python .ci/print_pdf.py
+
 # Classroom edition (issue 11, book/teachers-guide.md): nbgrader, installed from
 # requirements-instructor.txt with the rest. Release notebooks into _build/course/release/.
 assignments: $(STAMP)
@@ -96,7 +103,7 @@ notebooks: $(STAMP)
 	done
 	$(BIN)/python .ci/clean_notebooks.py $(NOTEBOOKS)
 
-test: test-pglib test-notebooks test-book test-browser test-student test-lab
+test: pdf test-pglib test-notebooks test-book test-browser test-student test-lab
 
 test-pglib: $(STAMP)
 	$(BIN)/pytest -q tests
