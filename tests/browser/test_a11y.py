@@ -36,7 +36,7 @@ import os
 
 import pytest
 
-from test_pages import CHROMIUM, HTML, PAGES, STUDENT, base_url, browser  # noqa: F401  (fixtures, and the Chromium path conftest.py checks)
+from test_pages import CHROMIUM, HTML, PAGES, STUDENT  # noqa: F401  (the Chromium path conftest.py checks; fixtures: conftest.py)
 
 BLOCKING = {"serious", "critical"}
 MODES = [m.strip() for m in os.environ.get("BOOK_A11Y_MODES", "light" if STUDENT else "light,dark").split(",")

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from test_pages import PAGES, base_url, browser, source_of  # noqa: F401  (fixtures)
+from test_pages import PAGES, source_of  # base_url and browser: conftest.py
 
 MIN_POSITIONS = 12
 MAX_PAGE_BYTES = 3_000_000
