@@ -7,7 +7,8 @@ Run it after a build, with the rest of the browser test (``make test-browser``):
 It asserts, on the pages of ``_toc.yml`` (page list, server and settings from test_pages.py):
 
 * **code fits**: at 1280 px no code block or output (``pre``) is wider than its
-  box (``scrollWidth > clientWidth``), and the page never scrolls sideways;
+  box (``scrollWidth > clientWidth``), and the page never scrolls sideways; at
+  1920 px the column is wide enough that no code line even wraps;
 * **one search entry**: exactly one visible search field or button, at a
   phone-sized, a laptop and a wide width, and it opens the search box;
 * **notation links** (``_ext/notation_links.py``): every chapter links symbols
@@ -37,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pytest
 
-from test_pages import CHROMIUM, CHROMIUM_ARGS, PAGES  # fixtures base_url, screenshot_dir: conftest.py
+from test_pages import CHROMIUM, CHROMIUM_ARGS, PAGES, base_url, screenshot_dir  # noqa: F401 (fixtures)
 
 CHAPTERS = [doc for doc in PAGES if re.search(r"(^|/)\d+_", doc)]
 NOTATION = next((doc for doc in PAGES if doc.endswith("notation")), "book/notation")
@@ -121,11 +122,11 @@ def _open(browser, url, width=1280, theme=None):
     return context, page
 
 
-# --- code fits, notation links: one visit per page at 1280 px --------------------------
+# --- code fits, notation links: one visit per page and width --------------------------
 
 
-def _facts_at_1280(browser, url):
-    context, page = _open(browser, url, width=1280)
+def _facts(browser, url, width):
+    context, page = _open(browser, url, width=width)
     try:
         return {
             "wide": page.evaluate(
@@ -141,6 +142,14 @@ def _facts_at_1280(browser, url):
                 " typeset: !!a.querySelector('mjx-container'), raw: a.textContent.includes('\\\\('),"
                 " color: getComputedStyle(a).color, parentColor: getComputedStyle(a.parentElement).color,"
                 " underline: getComputedStyle(a).borderBottomStyle }))"),
+            # Code lines (not outputs) longer than their box, which therefore wrap.
+            "wrapped": page.evaluate(
+                "() => Array.from(document.querySelectorAll('article div.cell_input pre')).flatMap(pre => {"
+                " const probe = document.createElement('span'); probe.textContent = 'x'; pre.appendChild(probe);"
+                " const cw = probe.getBoundingClientRect().width; probe.remove();"
+                " const cs = getComputedStyle(pre);"
+                " const room = pre.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);"
+                " return pre.innerText.replace(/\\n$/, '').split('\\n').filter(l => l.length * cw > room + 0.5); })"),
             "row_ids": page.evaluate("() => Array.from(document.querySelectorAll('tr[id]')).map(t => t.id)"),
             "rows": page.locator("article table tbody tr").count(),
         }
@@ -149,40 +158,50 @@ def _facts_at_1280(browser, url):
 
 
 @pytest.fixture(scope="module")
-def at_1280(base_url, browser):
-    """Facts about a page at 1280 px, measured once per page (MathJax makes loads slow)."""
+def facts(base_url, browser):
+    """Facts about a page at a width, measured once (MathJax makes page loads slow)."""
     cache = {}
 
-    def facts(doc):
-        if doc not in cache:
-            cache[doc] = browser.call(_facts_at_1280, f"{base_url}/{doc}.html")
-        return cache[doc]
+    def get(doc, width=1280):
+        if (doc, width) not in cache:
+            cache[doc, width] = browser.call(_facts, f"{base_url}/{doc}.html", width)
+        return cache[doc, width]
 
-    return facts
+    return get
 
 
 @pytest.mark.parametrize("doc", PAGES)
-def test_code_fits_the_column_at_1280(doc, at_1280):
-    facts = at_1280(doc)
-    wide = facts["wide"]
+def test_code_fits_the_column_at_1280(doc, facts):
+    page = facts(doc)
+    wide = page["wide"]
     assert not wide, f"{doc}: {len(wide)} code blocks scroll sideways at 1280 px:\n" + "\n".join(wide[:10])
-    assert facts["page_fits"], f"{doc}: the page scrolls sideways at 1280 px"
+    assert page["page_fits"], f"{doc}: the page scrolls sideways at 1280 px"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_code_lines_unwrapped_at_1920(doc, facts):
+    """On a wide screen the column is wide enough for every code line as written."""
+    page = facts(doc, 1920)
+    assert not page["wide"] and page["page_fits"], f"{doc}: something scrolls sideways at 1920 px"
+    assert not page["wrapped"], (
+        f"{doc}: {len(page['wrapped'])} code lines wrap at 1920 px: " + "\n".join(page["wrapped"][:5])
+    )
 
 
 @pytest.fixture(scope="module")
-def notation_ids(at_1280):
-    facts = at_1280(NOTATION)
-    ids = facts["row_ids"]
+def notation_ids(facts):
+    page = facts(NOTATION)
+    ids = page["row_ids"]
     assert len(ids) == len(set(ids)), "duplicate row ids on the notation page"
-    assert len(ids) == facts["rows"] > 100, f"notation page: {len(ids)} of {facts['rows']} table rows have an anchor"
+    assert len(ids) == page["rows"] > 100, f"notation page: {len(ids)} of {page['rows']} table rows have an anchor"
     return set(ids)
 
 
 @pytest.mark.parametrize("doc", CHAPTERS)
-def test_notation_links(doc, base_url, at_1280, notation_ids):
+def test_notation_links(doc, base_url, facts, notation_ids):
     url = f"{base_url}/{doc}.html"
     notation_url = f"{base_url}/{NOTATION}.html"
-    links = at_1280(doc)["links"]
+    links = facts(doc)["links"]
     assert len(links) >= 10, f"{doc}: only {len(links)} symbols linked to the notation page"
     anchors = []
     for link in links:
