@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pytest
 
-from test_pages import CHROMIUM, CHROMIUM_ARGS, PAGES, base_url, screenshot_dir  # noqa: F401 (fixtures)
+from test_pages import CHROMIUM, CHROMIUM_ARGS, PAGES  # fixtures base_url, screenshot_dir: conftest.py
 
 CHAPTERS = [doc for doc in PAGES if re.search(r"(^|/)\d+_", doc)]
 NOTATION = next((doc for doc in PAGES if doc.endswith("notation")), "book/notation")
