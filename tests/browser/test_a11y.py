@@ -5,8 +5,8 @@ Run it after a build, with the page test (``make test`` runs the folder)::
     .venv/bin/pytest tests/browser/test_a11y.py
 
 Each page of the table of contents is served and opened exactly as in
-``test_pages.py`` (its ``base_url`` and ``browser`` fixtures, the same
-``BOOK_HTML``), once with the theme in light mode and once in dark mode (the
+``test_pages.py`` (the ``base_url`` and ``browser`` fixtures of conftest.py, the
+same ``BOOK_HTML``), once with the theme in light mode and once in dark mode (the
 pydata theme reads the reader's choice from ``localStorage``; the test stores
 it before the page loads, as the theme's own button does). When images and
 MathJax have settled, axe-core runs on the whole document (axe-playwright-python
@@ -36,7 +36,7 @@ import os
 
 import pytest
 
-from test_pages import CHROMIUM, HTML, PAGES, STUDENT, base_url, browser  # noqa: F401  (fixtures, and the Chromium path conftest.py checks)
+from test_pages import CHROMIUM, HTML, PAGES, STUDENT  # noqa: F401  (CHROMIUM: the path conftest.py checks; fixtures base_url, browser: conftest.py)
 
 BLOCKING = {"serious", "critical"}
 MODES = [m.strip() for m in os.environ.get("BOOK_A11Y_MODES", "light" if STUDENT else "light,dark").split(",")
