@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from test_pages import CHROMIUM_ARGS, HTML, SCREENSHOTS
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -88,6 +87,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def base_url():
+    from test_pages import HTML  # imported here: tests/test_browser_gate.py loads this file alone
     if not (HTML / "index.html").exists():
         pytest.skip(f"no built book at {HTML}: run `make book` first")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
@@ -114,6 +114,7 @@ def browser():
         pytest.skip("the playwright Python package is not installed (see requirements.txt)")
     with sync_playwright() as pw:
         # Never let Playwright download a browser: use the system's Chromium.
+        from test_pages import CHROMIUM_ARGS
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
@@ -123,5 +124,6 @@ def browser():
 
 @pytest.fixture(scope="session")
 def screenshot_dir():
+    from test_pages import SCREENSHOTS
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
