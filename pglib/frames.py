@@ -34,6 +34,7 @@ comparing the control, the values and the default index.
 from __future__ import annotations
 
 import base64
+import html
 import inspect
 import json
 import numbers
@@ -198,8 +199,7 @@ class MystNbFrames:
             image["alt"] = f"{alt}, at {label} = {text}."
             image["classes"] += ["pglib-frame"] + ([] if i == default else ["pglib-frame-hidden"])
             images.append(image)
-        esc = lambda s: (str(s).replace("&", "&amp;").replace("<", "&lt;")
-                         .replace(">", "&gt;").replace('"', "&quot;"))
+        esc = lambda s: html.escape(str(s), quote=True)
         control = (
             f'<div class="pglib-frames-control" hidden>'
             f'<label for="{uid}-input">{esc(label)}</label>'
